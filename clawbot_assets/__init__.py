@@ -1,0 +1,1 @@
+"""ClawBot orchestration on Dagster: playbooks, the sales task queue and the SSOT audit."""

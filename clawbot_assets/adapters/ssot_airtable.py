@@ -1,0 +1,286 @@
+"""The SSOT on Airtable, through pyairtable, paced and retried the way Airtable requires.
+
+pyairtable retries 429 for about 3 s and has no pacing (DESIGN §5), so its retry is turned off
+and ``PacedSession`` takes over at the one place every HTTP request passes:
+- each request waits for a slot of the per-base ``RequestPacer`` (below 5 requests/s);
+- a 429 waits out Airtable's 30-second penalty, then resends;
+- a 502/503/504 is resent only when the call is idempotent (reads, updates, upserts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any, Mapping, Sequence
+
+import requests
+from pyairtable import Api
+from pyairtable import formulas as F
+
+from clawbot_assets.adapters.pacing import RequestPacer
+from clawbot_assets.adapters.ssot import (
+    KEY_FIELD,
+    MAX_PAGE_SIZE,
+    ArchivedRecord,
+    Record,
+    SsotError,
+    SsotUnavailableError,
+    UpsertAmbiguousError,
+    UpsertOutcome,
+    chunks,
+)
+
+DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
+AIRTABLE_PENALTY_SECONDS = 30.0
+_TRANSIENT_STATUSES = (502, 503, 504)
+_EXPIRED_OFFSET = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
+#: Keeps a GET url well under Airtable's 16k limit; pyairtable falls back to POST beyond it.
+_KEYS_PER_LOOKUP = 50
+
+
+class PacedSession(requests.Session):
+    def __init__(
+        self,
+        pacer: RequestPacer,
+        penalty_seconds: float = AIRTABLE_PENALTY_SECONDS + 1,
+        max_rate_limit_retries: int = 5,
+        max_transient_retries: int = 4,
+        transient_backoff_seconds: float = 1.0,
+    ):
+        super().__init__()
+        self.pacer = pacer
+        self.penalty_seconds = penalty_seconds
+        self.max_rate_limit_retries = max_rate_limit_retries
+        self.max_transient_retries = max_transient_retries
+        self.transient_backoff_seconds = transient_backoff_seconds
+        self.requests_sent = 0
+        self.rate_limited = 0
+        self.transient_failures = 0
+
+    @staticmethod
+    def is_idempotent(method: str, url: str) -> bool:
+        method = method.upper()
+        return method in ("GET", "PATCH") or (method == "POST" and str(url).endswith("/listRecords"))
+
+    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        rate_limited = transient = 0
+        while True:
+            self.pacer.wait_for_slot()
+            self.requests_sent += 1
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except requests.ConnectionError as error:
+                if not self.is_idempotent(method, url) or transient >= self.max_transient_retries:
+                    raise SsotUnavailableError(f"Airtable {method} could not connect: {type(error).__name__}") from None
+                transient += 1
+                time.sleep(self.transient_backoff_seconds * 2 ** (transient - 1))
+                continue
+            if response.status_code == 429:
+                self.rate_limited += 1
+                rate_limited += 1
+                if rate_limited > self.max_rate_limit_retries:
+                    raise SsotUnavailableError(
+                        f"Airtable answered 429 to {method} {rate_limited} times in a row; "
+                        f"gave up after {rate_limited * self.penalty_seconds:.0f}s of penalties"
+                    )
+                self.pacer.penalise(self.penalty_seconds)
+                continue
+            if response.status_code in _TRANSIENT_STATUSES:
+                self.transient_failures += 1
+                if not self.is_idempotent(method, url):
+                    raise SsotUnavailableError(
+                        f"Airtable answered {response.status_code} to a {method}, which is not safe to resend; "
+                        "rerun the job: its writes are idempotent"
+                    )
+                if transient >= self.max_transient_retries:
+                    raise SsotUnavailableError(
+                        f"Airtable answered {response.status_code} to {method} {transient + 1} times; giving up"
+                    )
+                transient += 1
+                time.sleep(self.transient_backoff_seconds * 2 ** (transient - 1))
+                continue
+            return response
+
+
+def _airtable_error_type(error: requests.HTTPError) -> str:
+    try:
+        body = error.response.json() if error.response is not None else {}
+    except ValueError:
+        return ""
+    detail = body.get("error") if isinstance(body, dict) else None
+    return str(detail.get("type", "")) if isinstance(detail, dict) else str(detail or "")
+
+
+class AirtableSsot:
+    """``SsotClient`` on one Airtable base. The archive goes to an Airtable table when one is
+    named, else to ``fallback_archive`` (a ``LocalSsot`` on durable storage)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_id: str,
+        *,
+        endpoint_url: str | None = None,
+        requests_per_second: float = 4.5,
+        pacer_state_path: str | None = None,
+        penalty_seconds: float = AIRTABLE_PENALTY_SECONDS + 1,
+        transient_backoff_seconds: float = 1.0,
+        archive_table: str | None = None,
+        fallback_archive: Any = None,
+        max_listing_restarts: int = 3,
+    ):
+        self.base_id = base_id
+        self.pacer = RequestPacer(requests_per_second, pacer_state_path)
+        self.session = PacedSession(
+            self.pacer, penalty_seconds=penalty_seconds, transient_backoff_seconds=transient_backoff_seconds
+        )
+        self.api = Api(api_key, retry_strategy=None, endpoint_url=endpoint_url or DEFAULT_ENDPOINT_URL, timeout=(10, 60))
+        self.api.session = self.session
+        self.api.api_key = api_key
+        self.archive_table = archive_table
+        self.fallback_archive = fallback_archive
+        self.max_listing_restarts = max_listing_restarts
+        self.listing_restarts = 0
+
+    def __repr__(self) -> str:
+        return f"AirtableSsot(base_id={self.base_id!r})"
+
+    @property
+    def requests_made(self) -> int:
+        return self.session.requests_sent
+
+    def _table(self, name: str):
+        return self.api.table(self.base_id, name)
+
+    def _call(self, description: str, function, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except requests.HTTPError as error:
+            status = error.response.status_code if error.response is not None else "?"
+            raise SsotError(f"Airtable refused {description}: HTTP {status} {_airtable_error_type(error)}") from None
+
+    def _list(self, table: str, formula: str | None = None) -> list[Record]:
+        """List every page; an expired offset restarts the listing from the first page."""
+        options: dict[str, Any] = {"page_size": MAX_PAGE_SIZE}
+        if formula:
+            options["formula"] = formula
+        for _attempt in range(self.max_listing_restarts + 1):
+            records: dict[str, Record] = {}
+            try:
+                for page in self._table(table).iterate(**options):
+                    records.update((record["id"], dict(record)) for record in page)
+                return list(records.values())
+            except requests.HTTPError as error:
+                if error.response is None or error.response.status_code != 422 or _airtable_error_type(error) != _EXPIRED_OFFSET:
+                    status = error.response.status_code if error.response is not None else "?"
+                    raise SsotError(f"Airtable refused listing {table}: HTTP {status} {_airtable_error_type(error)}") from None
+                self.listing_restarts += 1
+        raise SsotUnavailableError(f"Listing {table} kept losing its offset after {self.max_listing_restarts} restarts")
+
+    def list_records(self, table: str, *, changed_since: dt.datetime | None = None) -> list[Record]:
+        formula = None
+        if changed_since is not None:
+            since = changed_since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            formula = F.to_formula_str(
+                F.OR(F.IS_AFTER(F.CREATED_TIME(), since), F.IS_AFTER(F.LAST_MODIFIED_TIME(), since))
+            )
+        return self._list(table, formula)
+
+    def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]:
+        found: list[Record] = []
+        for batch in chunks(list(dict.fromkeys(keys)), _KEYS_PER_LOOKUP):
+            formula = F.to_formula_str(F.OR(*(F.EQ(F.Field(KEY_FIELD), key) for key in batch)))
+            found += self._list(table, formula)
+        return found
+
+    def upsert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> UpsertOutcome:
+        outcome = UpsertOutcome()
+        for batch in chunks(list(rows), 10):
+            try:
+                result = self._table(table).batch_upsert([{"fields": dict(row)} for row in batch], key_fields=[KEY_FIELD])
+            except requests.HTTPError as error:
+                if error.response is not None and error.response.status_code == 422:
+                    if ambiguous := self._ambiguous_key(table, batch):
+                        raise UpsertAmbiguousError(ambiguous) from None
+                raise SsotError(f"Airtable refused an upsert on {table}: {_airtable_error_type(error)}") from None
+            outcome.created.extend(result["createdRecords"])
+            outcome.updated.extend(result["updatedRecords"])
+        return outcome
+
+    def _ambiguous_key(self, table: str, batch: Sequence[Mapping[str, Any]]) -> str | None:
+        """Airtable's 422 does not say which key matched several records; find it."""
+        counts: dict[str, int] = {}
+        for record in self.find_by_keys(table, [row[KEY_FIELD] for row in batch]):
+            key = record["fields"].get(KEY_FIELD, "")
+            counts[key] = counts.get(key, 0) + 1
+        return next((key for key, count in counts.items() if count > 1), None)
+
+    def update(self, table: str, updates: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        self._call(
+            f"an update on {table}",
+            self._table(table).batch_update,
+            [{"id": record_id, "fields": dict(fields)} for record_id, fields in updates],
+        )
+
+    def create(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[Record]:
+        return self._call(f"a create on {table}", self._table(table).batch_create, [dict(row) for row in rows])
+
+    def delete(self, table: str, record_ids: Sequence[str]) -> list[str]:
+        """Delete 10 a request. After a 5xx the batch may or may not be gone, so it is re-read
+        and only what still exists is sent again."""
+        deleted: list[str] = []
+        for batch in chunks(list(dict.fromkeys(record_ids)), 10):
+            remaining = list(batch)
+            for _attempt in range(self.session.max_transient_retries + 1):
+                if not remaining:
+                    break
+                try:
+                    result = self._table(table).batch_delete(remaining)
+                    deleted += [item["id"] for item in result if item.get("deleted")]
+                    remaining = []
+                except SsotUnavailableError:
+                    still_there = {record["id"] for record in self._existing(table, remaining)}
+                    deleted += [record_id for record_id in remaining if record_id not in still_there]
+                    remaining = [record_id for record_id in remaining if record_id in still_there]
+                except requests.HTTPError as error:
+                    raise SsotError(f"Airtable refused a delete on {table}: {_airtable_error_type(error)}") from None
+            if remaining:
+                raise SsotUnavailableError(f"Could not delete {len(remaining)} records from {table}; rerun the job")
+        return deleted
+
+    def _existing(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        formula = F.to_formula_str(F.OR(*(F.EQ(F.RECORD_ID(), record_id) for record_id in record_ids)))
+        return self._list(table, formula)
+
+    def archive(self, run_id: str, records: Sequence[Record]) -> None:
+        if not self.archive_table:
+            self._require_fallback().archive(run_id, records)
+            return
+
+        already = {
+            (record["fields"].get("Run ID"), record["fields"].get("Record ID"))
+            for record in self._list(self.archive_table, F.to_formula_str(F.EQ(F.Field("Run ID"), run_id)))
+        }
+        rows = [
+            {"Run ID": run_id, "Record ID": record["id"], "Record": json.dumps(record)}
+            for record in records
+            if (run_id, record["id"]) not in already
+        ]
+        if rows:
+            self.create(self.archive_table, rows)
+
+    def archived(self, run_id: str | None = None) -> list[ArchivedRecord]:
+        if not self.archive_table:
+            return self._require_fallback().archived(run_id)
+
+        formula = F.to_formula_str(F.EQ(F.Field("Run ID"), run_id)) if run_id else None
+        return [
+            ArchivedRecord(record["fields"]["Run ID"], record["createdTime"], json.loads(record["fields"]["Record"]))
+            for record in self._list(self.archive_table, formula)
+        ]
+
+    def _require_fallback(self):
+        if self.fallback_archive is None:
+            raise SsotError("No archive configured: set AIRTABLE_ARCHIVE_TABLE or a durable CLAWBOT_DATA_DIR")
+        return self.fallback_archive

@@ -1,0 +1,1 @@
+"""Assets: playbooks, the HubSpot pipelines, playbook tasks and the deduplicated task queue."""

@@ -1,0 +1,1 @@
+"""The dg defs folder: components whose definitions come from cached external state."""

@@ -1,0 +1,43 @@
+"""Seeding the embedded backend once, and resetting it on demand.
+
+The first use of an empty local SSOT seeds the demo. A marker records that, so data an
+operator changed afterwards is never overwritten; ``python -m clawbot_assets.demo reset``
+starts over.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
+from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.demo.data import backlog_records, hubspot_fixture, playbook_records
+
+SEEDED_MARKER = "demo_seeded_at"
+
+
+def seed_demo_once(ssot: LocalSsot) -> bool:
+    """Seed the demo unless this database was ever seeded; returns whether it seeded now."""
+    if ssot.get_meta(SEEDED_MARKER):
+        return False
+    ssot.insert_raw(PLAYBOOKS_TABLE, playbook_records())
+    ssot.insert_raw(TASKS_TABLE, backlog_records())
+    ssot.set_meta(SEEDED_MARKER, "demo-v1")
+    return True
+
+
+def ensure_crm_fixture(path: Path) -> Path:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(hubspot_fixture(), indent=2))
+    return path
+
+
+def reset_demo(data_dir: Path) -> None:
+    """Delete the local SSOT, archive, dedupe state and CRM fixture, then seed afresh."""
+    for name in ("ssot.sqlite", "dedupe_archive.sqlite", "dedupe_state.sqlite", "hubspot_fixture.json"):
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    seed_demo_once(LocalSsot(data_dir / "ssot.sqlite"))
+    ensure_crm_fixture(data_dir / "hubspot_fixture.json")

@@ -1,0 +1,1 @@
+"""Pure domain logic: no Dagster, no network, no environment reads."""

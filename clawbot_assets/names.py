@@ -1,0 +1,23 @@
+"""Public names that runbooks, alerts and operators depend on. Renaming one is a breaking change."""
+
+PLAYBOOK_PARTITIONS = "playbook"
+PLAYBOOK_RUN_JOB = "playbook_run"
+PLAYBOOK_SCHEDULE_PREFIX = "playbook__"
+AIRTABLE_POOL = "airtable"
+SCHEDULED_FOR_TAG = "clawbot/scheduled_for"
+PLAYBOOK_TAG = "clawbot/playbook"
+
+
+class Checks:
+    TRIGGER_AND_APPROVAL_PRESENT = "trigger_and_approval_present"
+    CRON_VALID = "cron_valid"
+    TRIGGER_STAGE_EXISTS = "trigger_stage_exists"
+    NAMES_UNIQUE = "names_unique"
+    SCHEDULES_MATCH_SSOT = "schedules_match_ssot"
+    UNIQUE_COMPOSITE_KEY = "unique_composite_key"
+    EVERY_RECORD_HAS_KEY = "every_record_has_key"
+    NO_NEW_DUPLICATES_7D = "no_new_duplicates_7d"
+
+
+def schedule_name(slug: str) -> str:
+    return f"{PLAYBOOK_SCHEDULE_PREFIX}{slug}"

@@ -1,0 +1,1 @@
+"""Dagster resources: configuration in, adapter clients out."""

@@ -1,0 +1,80 @@
+"""The SSOT resource: Airtable through pyairtable, or the embedded SQLite backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping, Optional
+
+import dagster as dg
+
+from clawbot_assets.adapters.ssot import SsotClient
+from clawbot_assets.adapters.ssot_airtable import AirtableSsot
+from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.resources.backends import (
+    SSOT_BACKENDS,
+    SSOT_SWITCH,
+    check_backend,
+    data_dir,
+    require,
+    selected_backend,
+)
+
+LOCAL_SSOT_FILE = "ssot.sqlite"
+ARCHIVE_FILE = "dedupe_archive.sqlite"
+PACER_FILE = "airtable_pacer.state"
+
+
+class SsotResource(dg.ConfigurableResource):
+    """Playbooks and task_queue_sales. ``backend`` is ``local`` or ``airtable``."""
+
+    backend: str = "local"
+    data_dir: str = ".local_data"
+    seed_demo: bool = True
+    airtable_api_key: Optional[str] = None
+    airtable_base_id: Optional[str] = None
+    airtable_endpoint_url: Optional[str] = None
+    airtable_archive_table: Optional[str] = None
+    requests_per_second: float = 4.5
+    penalty_seconds: float = 31.0
+
+    def client(self) -> SsotClient:
+        check_backend(SSOT_SWITCH, self.backend, SSOT_BACKENDS)
+        if self.backend == "airtable":
+            return AirtableSsot(
+                require(self.airtable_api_key, "AIRTABLE_API_KEY", "The SSOT"),
+                require(self.airtable_base_id, "AIRTABLE_BASE_ID", "The SSOT"),
+                endpoint_url=self.airtable_endpoint_url or None,
+                requests_per_second=self.requests_per_second,
+                penalty_seconds=self.penalty_seconds,
+                pacer_state_path=str(Path(self.data_dir) / PACER_FILE),
+                archive_table=self.airtable_archive_table or None,
+                fallback_archive=LocalSsot(Path(self.data_dir) / ARCHIVE_FILE),
+            )
+        local = LocalSsot(Path(self.data_dir) / LOCAL_SSOT_FILE)
+        if self.seed_demo:
+            from clawbot_assets.demo.seed import seed_demo_once
+
+            seed_demo_once(local)
+        return local
+
+
+def ssot_resource_from_env(environ: Mapping[str, str] | None = None, *, resolve_secrets: bool = False) -> SsotResource:
+    """The resource the environment asks for.
+
+    Inside Dagster the API key stays an ``EnvVar``, resolved at run start and never shown in the
+    UI; outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly.
+    """
+    environ = os.environ if environ is None else environ
+    backend = selected_backend(SSOT_SWITCH, SSOT_BACKENDS, environ)
+    if backend != "airtable":
+        return SsotResource(backend=backend, data_dir=data_dir(environ))
+    api_key = environ.get("AIRTABLE_API_KEY") if resolve_secrets else dg.EnvVar("AIRTABLE_API_KEY")
+    return SsotResource(
+        backend="airtable",
+        data_dir=data_dir(environ),
+        airtable_api_key=api_key,
+        airtable_base_id=environ.get("AIRTABLE_BASE_ID"),
+        airtable_endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
+        airtable_archive_table=environ.get("AIRTABLE_ARCHIVE_TABLE"),
+    )

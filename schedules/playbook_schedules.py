@@ -1,0 +1,53 @@
+"""One schedule per playbook, ``playbook__<slug>``, replacing the n8n cron that fired it.
+
+They all target the shared ``playbook_run`` job by name: the component framework copies the
+definitions it builds, and copies of one job object would collide.
+"""
+
+
+import datetime as dt
+
+import dagster as dg
+
+from clawbot_assets.domain.playbook import Playbook, PlaybookValidation
+from clawbot_assets.names import PLAYBOOK_PARTITIONS, PLAYBOOK_RUN_JOB, PLAYBOOK_TAG, SCHEDULED_FOR_TAG, schedule_name
+
+
+def run_key(slug: str, scheduled_for: dt.datetime) -> str:
+    """A tick's identity: Dagster drops a second RunRequest with the same key from one schedule."""
+    return f"{slug}@{scheduled_for.astimezone(dt.timezone.utc).isoformat()}"
+
+
+def build_playbook_schedule(playbook: Playbook) -> dg.ScheduleDefinition:
+    running = playbook.scheduled_by_dagster
+
+    @dg.schedule(
+        name=schedule_name(playbook.slug),
+        cron_schedule=playbook.cron,
+        execution_timezone=playbook.timezone,
+        job_name=PLAYBOOK_RUN_JOB,
+        default_status=dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED,
+        description=(
+            f"{playbook.name} ({playbook.tier}, {playbook.approval or 'no'} approval). "
+            f"Enabled={playbook.enabled}, Scheduler={playbook.scheduler}: "
+            + ("running by default." if running else "stopped by default.")
+        ),
+        tags={PLAYBOOK_TAG: playbook.slug},
+        metadata={"cron": playbook.cron, "timezone": playbook.timezone, "enabled": playbook.enabled, "scheduler": playbook.scheduler},
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        scheduled_for = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+        if not context.instance.has_dynamic_partition(PLAYBOOK_PARTITIONS, playbook.slug):
+            context.instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, [playbook.slug])
+        return dg.RunRequest(
+            run_key=run_key(playbook.slug, scheduled_for),
+            partition_key=playbook.slug,
+            tags={SCHEDULED_FOR_TAG: scheduled_for.isoformat(), PLAYBOOK_TAG: playbook.slug},
+        )
+
+    return _schedule
+
+
+def build_playbook_schedules(validations: list[PlaybookValidation]) -> list[dg.ScheduleDefinition]:
+    """Schedules for the rows that can have one; a malformed row gets none and fails a check."""
+    return [build_playbook_schedule(validation.playbook) for validation in validations if validation.schedulable and validation.playbook]
