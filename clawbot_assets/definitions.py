@@ -1,6 +1,6 @@
 """The one place that assembles the code location's Definitions (location ``clawbot``)."""
 
-
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -8,18 +8,24 @@ import dagster as dg
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
-from clawbot_assets.checks import playbook_checks
-from clawbot_assets.jobs import playbook_run_job
+from clawbot_assets.assets.task_queue_sales import task_queue_sales
+from clawbot_assets.checks import playbook_checks, queue_checks
+from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job
+from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE
 from clawbot_assets.resources.crm_resource import crm_resource_from_env
 from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
+from clawbot_assets.restore import restore_dedupe
+from schedules.nightly_dedupe import build_nightly_dedupe_schedule
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    """Environment is read here, when the code location loads, never at import."""
     core = dg.Definitions(
-        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks],
-        asset_checks=dg.load_asset_checks_from_modules([playbook_checks]),
-        jobs=[playbook_run_job],
+        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales],
+        asset_checks=dg.load_asset_checks_from_modules([playbook_checks, queue_checks]),
+        jobs=[playbook_run_job, nightly_dedupe_job, restore_dedupe],
+        schedules=[build_nightly_dedupe_schedule(os.environ.get(DEDUPE_TIMEZONE_VARIABLE) or "UTC")],
         resources={"ssot": ssot_resource_from_env(), "crm": crm_resource_from_env()},
     )
     return dg.Definitions.merge(core, dg.load_from_defs_folder(path_within_project=Path(__file__).parent))

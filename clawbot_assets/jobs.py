@@ -1,9 +1,10 @@
-"""Jobs. Every playbook schedule targets the one shared ``playbook_run`` job."""
+"""Asset jobs. Every playbook schedule targets the one shared ``playbook_run`` job."""
 
 import dagster as dg
 
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
-from clawbot_assets.names import PLAYBOOK_RUN_JOB
+from clawbot_assets.assets.task_queue_sales import task_queue_sales
+from clawbot_assets.names import NIGHTLY_DEDUPE_JOB, PLAYBOOK_RUN_JOB
 from clawbot_assets.partitions import playbook_partitions
 
 playbook_run_job = dg.define_asset_job(
@@ -11,4 +12,11 @@ playbook_run_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(playbook_tasks),
     partitions_def=playbook_partitions,
     description="One playbook run: its deals become tasks in task_queue_sales. Partitioned by playbook slug.",
+)
+
+nightly_dedupe_job = dg.define_asset_job(
+    NIGHTLY_DEDUPE_JOB,
+    selection=dg.AssetSelection.assets(task_queue_sales),
+    executor_def=dg.in_process_executor,
+    description="Deduplicate task_queue_sales on its Key (archive, then delete), then run its checks.",
 )

@@ -2,6 +2,9 @@
 
 PLAYBOOK_PARTITIONS = "playbook"
 PLAYBOOK_RUN_JOB = "playbook_run"
+NIGHTLY_DEDUPE_JOB = "nightly_dedupe"
+NIGHTLY_DEDUPE_SCHEDULE = "nightly_dedupe_schedule"
+DEDUPE_TIMEZONE_VARIABLE = "CLAWBOT_DEDUPE_TIMEZONE"
 PLAYBOOK_SCHEDULE_PREFIX = "playbook__"
 AIRTABLE_POOL = "airtable"
 SCHEDULED_FOR_TAG = "clawbot/scheduled_for"

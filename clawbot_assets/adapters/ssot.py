@@ -19,6 +19,8 @@ KEY_FIELD = "Key"
 MAX_RECORDS_PER_WRITE = 10
 #: Airtable lists in pages of at most 100 records.
 MAX_PAGE_SIZE = 100
+#: Values per lookup formula: keeps a GET url well under Airtable's 16k limit.
+LOOKUP_BATCH = 50
 
 Record = dict[str, Any]
 
@@ -65,6 +67,11 @@ class SsotClient(Protocol):
         """All records, or those created or modified at or after ``changed_since``."""
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]: ...
+
+    def find_by_field(self, table: str, field_name: str, values: Sequence[str]) -> list[Record]: ...
+
+    def find_by_ids(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        """The records among ``record_ids`` that still exist."""
 
     def upsert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> UpsertOutcome:
         """Upsert on ``Key``, 10 a request; a key matching several records fails that request."""

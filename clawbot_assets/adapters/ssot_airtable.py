@@ -21,6 +21,7 @@ from pyairtable import formulas as F
 from clawbot_assets.adapters.pacing import RequestPacer
 from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
+    LOOKUP_BATCH,
     MAX_PAGE_SIZE,
     ArchivedRecord,
     Record,
@@ -35,8 +36,6 @@ DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
 AIRTABLE_PENALTY_SECONDS = 30.0
 _TRANSIENT_STATUSES = (502, 503, 504)
 _EXPIRED_OFFSET = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
-#: Keeps a GET url well under Airtable's 16k limit; pyairtable falls back to POST beyond it.
-_KEYS_PER_LOOKUP = 50
 
 
 class PacedSession(requests.Session):
@@ -188,10 +187,18 @@ class AirtableSsot:
         return self._list(table, formula)
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]:
+        return self.find_by_field(table, KEY_FIELD, keys)
+
+    def find_by_field(self, table: str, field_name: str, values: Sequence[str]) -> list[Record]:
+        return self._find(table, F.Field(field_name), values)
+
+    def find_by_ids(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        return self._find(table, F.RECORD_ID(), record_ids)
+
+    def _find(self, table: str, subject: F.Formula, values: Sequence[str]) -> list[Record]:
         found: list[Record] = []
-        for batch in chunks(list(dict.fromkeys(keys)), _KEYS_PER_LOOKUP):
-            formula = F.to_formula_str(F.OR(*(F.EQ(F.Field(KEY_FIELD), key) for key in batch)))
-            found += self._list(table, formula)
+        for batch in chunks(list(dict.fromkeys(values)), LOOKUP_BATCH):
+            found += self._list(table, F.to_formula_str(F.OR(*(F.EQ(subject, value) for value in batch))))
         return found
 
     def upsert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> UpsertOutcome:
@@ -240,7 +247,7 @@ class AirtableSsot:
                     deleted += [item["id"] for item in result if item.get("deleted")]
                     remaining = []
                 except SsotUnavailableError:
-                    still_there = {record["id"] for record in self._existing(table, remaining)}
+                    still_there = {record["id"] for record in self.find_by_ids(table, remaining)}
                     deleted += [record_id for record_id in remaining if record_id not in still_there]
                     remaining = [record_id for record_id in remaining if record_id in still_there]
                 except requests.HTTPError as error:
@@ -248,10 +255,6 @@ class AirtableSsot:
             if remaining:
                 raise SsotUnavailableError(f"Could not delete {len(remaining)} records from {table}; rerun the job")
         return deleted
-
-    def _existing(self, table: str, record_ids: Sequence[str]) -> list[Record]:
-        formula = F.to_formula_str(F.OR(*(F.EQ(F.RECORD_ID(), record_id) for record_id in record_ids)))
-        return self._list(table, formula)
 
     def archive(self, run_id: str, records: Sequence[Record]) -> None:
         if not self.archive_table:

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
+    LOOKUP_BATCH,
     MAX_PAGE_SIZE,
     MAX_RECORDS_PER_WRITE,
     ArchivedRecord,
@@ -112,13 +113,23 @@ class LocalSsot:
         return [self._record(row) for row in rows]
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]:
+        return self._find(table, "key_value", keys)
+
+    def find_by_field(self, table: str, field_name: str, values: Sequence[str]) -> list[Record]:
+        return self._find(table, "json_extract(fields, ?)", values, ["$." + json.dumps(field_name)])
+
+    def find_by_ids(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        return self._find(table, "id", record_ids)
+
+    def _find(self, table: str, column: str, values: Sequence[str], column_params: list[str] | None = None) -> list[Record]:
+        """Records whose ``column`` is among ``values``; one request per 50 values, as on Airtable."""
         found: list[Record] = []
         with self._connect() as connection:
-            for batch in chunks(list(dict.fromkeys(keys)), MAX_PAGE_SIZE):
+            for batch in chunks(list(dict.fromkeys(values)), LOOKUP_BATCH):
                 marks = ",".join("?" * len(batch))
                 rows = connection.execute(
-                    f"SELECT id, created_time, fields FROM records WHERE tbl = ? AND key_value IN ({marks})",
-                    [table, *batch],
+                    f"SELECT id, created_time, fields FROM records WHERE tbl = ? AND {column} IN ({marks})",
+                    [table, *(column_params or []), *batch],
                 ).fetchall()
                 self.requests_made += 1
                 found += [self._record(row) for row in rows]

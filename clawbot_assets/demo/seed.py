@@ -36,7 +36,7 @@ def ensure_crm_fixture(path: Path) -> Path:
 
 def reset_demo(data_dir: Path) -> None:
     """Delete the local SSOT, archive, dedupe state and CRM fixture, then seed afresh."""
-    for name in ("ssot.sqlite", "dedupe_archive.sqlite", "dedupe_state.sqlite", "hubspot_fixture.json"):
+    for name in ("ssot.sqlite", "dedupe_archive.sqlite", "dedupe_state_local.sqlite", "hubspot_fixture.json"):
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
     seed_demo_once(LocalSsot(data_dir / "ssot.sqlite"))

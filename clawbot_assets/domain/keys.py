@@ -7,6 +7,7 @@ may have no Key and loosely spelled fields, so the key is always derivable from 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -24,8 +25,12 @@ class KeyFieldError(ValueError):
     """A key field is missing or cannot be parsed; the message names the field and the value."""
 
 
+@functools.lru_cache(maxsize=65536)
 def playbook_slug(name: str) -> str:
-    """Lower-case, underscore-separated slug; valid as a Dagster name and a partition key."""
+    """Lower-case, underscore-separated slug; valid as a Dagster name and a partition key.
+
+    Cached: a table of half a million tasks spells only a few hundred playbook names.
+    """
     if not str(name or "").strip():
         raise KeyFieldError("Playbook is empty")
     slug = slugify(str(name), separator="_")
@@ -76,7 +81,11 @@ def normalise_due_date(value: Any) -> dt.date:
         return value
     if value is None or not str(value).strip():
         raise KeyFieldError("Due Date is empty")
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_date_text(text: str) -> dt.date:
     if match := _ISO_DATE_PREFIX.match(text):
         year, month, day = (int(part) for part in match.groups())
         return _checked_date(text, year, month, day)
@@ -97,7 +106,7 @@ def _checked_date(text: str, year: int, month: int, day: int) -> dt.date:
 def compose_key(playbook_name: str, deal_id: Any, step: Any, due_date: Any) -> str:
     return KEY_SEPARATOR.join(
         (
-            playbook_slug(playbook_name),
+            playbook_slug(str(playbook_name or "")),
             normalise_deal_id(deal_id),
             normalise_step(step),
             normalise_due_date(due_date).isoformat(),

@@ -8,6 +8,7 @@ from typing import Mapping, Optional
 
 import dagster as dg
 
+from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import SsotClient
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
 from clawbot_assets.adapters.ssot_local import LocalSsot
@@ -57,6 +58,12 @@ class SsotResource(dg.ConfigurableResource):
 
             seed_demo_once(local)
         return local
+
+
+    def dedupe_state(self) -> DedupeState:
+        """Dedupe state belongs to one base: each backend and base gets its own file."""
+        suffix = f"airtable_{self.airtable_base_id}" if self.backend == "airtable" else self.backend
+        return DedupeState(Path(self.data_dir) / f"dedupe_state_{suffix}.sqlite")
 
 
 def ssot_resource_from_env(environ: Mapping[str, str] | None = None, *, resolve_secrets: bool = False) -> SsotResource:

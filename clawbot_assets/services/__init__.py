@@ -1,0 +1,1 @@
+"""Services: domain plans carried out against the adapters, with no Dagster in them."""
