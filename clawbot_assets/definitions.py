@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Mapping
 
 import dagster as dg
 
@@ -18,14 +19,21 @@ from clawbot_assets.restore import restore_dedupe
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    """Environment is read here, when the code location loads, never at import."""
+def build_defs(resources: Mapping[str, dg.ConfigurableResource], dedupe_timezone: str = "UTC") -> dg.Definitions:
     core = dg.Definitions(
         assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales],
         asset_checks=dg.load_asset_checks_from_modules([playbook_checks, queue_checks]),
         jobs=[playbook_run_job, nightly_dedupe_job, restore_dedupe],
-        schedules=[build_nightly_dedupe_schedule(os.environ.get(DEDUPE_TIMEZONE_VARIABLE) or "UTC")],
-        resources={"ssot": ssot_resource_from_env(), "crm": crm_resource_from_env()},
+        schedules=[build_nightly_dedupe_schedule(dedupe_timezone)],
+        resources=dict(resources),
     )
     return dg.Definitions.merge(core, dg.load_from_defs_folder(path_within_project=Path(__file__).parent))
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Environment is read here, when the code location loads, never at import."""
+    return build_defs(
+        {"ssot": ssot_resource_from_env(), "crm": crm_resource_from_env()},
+        dedupe_timezone=os.environ.get(DEDUPE_TIMEZONE_VARIABLE) or "UTC",
+    )

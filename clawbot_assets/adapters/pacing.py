@@ -28,10 +28,12 @@ class RequestPacer:
             self._file_lock = FileLock(str(self._state_path) + ".lock")
 
     def _reserve(self, not_before: float, spacing: float) -> float:
-        """Take the first slot at or after ``not_before``; the next one is ``spacing`` later."""
+        """Take the first slot at or after both ``not_before`` and now; the next one is
+        ``spacing`` later. Now is read once the locks are held: waiting for them can take longer
+        than a slot, and a slot already past would send this request together with the next."""
         with self._lock:
             if self._state_path is None:
-                slot = max(not_before, self._next_slot)
+                slot = max(not_before, time.time(), self._next_slot)
                 self._next_slot = slot + spacing
                 return slot
             with self._file_lock:
@@ -39,15 +41,14 @@ class RequestPacer:
                     shared_next = float(self._state_path.read_text() or 0)
                 except (FileNotFoundError, ValueError):
                     shared_next = 0.0
-                slot = max(not_before, shared_next)
+                slot = max(not_before, time.time(), shared_next)
                 self._state_path.write_text(repr(slot + spacing))
                 return slot
 
     def wait_for_slot(self) -> float:
         """Block until this process may send one request; returns the seconds waited."""
-        now = time.time()
-        slot = self._reserve(now, self.interval)
-        delay = slot - now
+        slot = self._reserve(time.time(), self.interval)
+        delay = slot - time.time()
         if delay > 0:
             time.sleep(delay)
         return max(delay, 0.0)

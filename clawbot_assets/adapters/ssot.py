@@ -94,5 +94,6 @@ def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 
 def compact_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Airtable leaves empty fields out of returned records; the local backend does the same."""
-    return {name: value for name, value in fields.items() if value not in (None, "", [], False)}
+    """Airtable leaves empty fields out of returned records; the local backend does the same.
+    It keeps a number 0, which ``0 in (..., False)`` would drop, hence ``is not False``."""
+    return {name: value for name, value in fields.items() if value is not False and value not in (None, "", [])}

@@ -180,7 +180,9 @@ class AirtableSsot:
     def list_records(self, table: str, *, changed_since: dt.datetime | None = None) -> list[Record]:
         formula = None
         if changed_since is not None:
-            since = changed_since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            # IS_AFTER is strict and Airtable times have milliseconds: 1 ms earlier means "at or after".
+            moment = changed_since.astimezone(dt.timezone.utc) - dt.timedelta(milliseconds=1)
+            since = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
             formula = F.to_formula_str(
                 F.OR(F.IS_AFTER(F.CREATED_TIME(), since), F.IS_AFTER(F.LAST_MODIFIED_TIME(), since))
             )
@@ -235,7 +237,8 @@ class AirtableSsot:
 
     def delete(self, table: str, record_ids: Sequence[str]) -> list[str]:
         """Delete 10 a request. After a 5xx the batch may or may not be gone, so it is re-read
-        and only what still exists is sent again."""
+        and only what still exists is sent again. Airtable refuses a whole batch with a 404 when
+        one id is already gone; that batch is re-read too and its gone ids skipped."""
         deleted: list[str] = []
         for batch in chunks(list(dict.fromkeys(record_ids)), 10):
             remaining = list(batch)
@@ -251,7 +254,11 @@ class AirtableSsot:
                     deleted += [record_id for record_id in remaining if record_id not in still_there]
                     remaining = [record_id for record_id in remaining if record_id in still_there]
                 except requests.HTTPError as error:
-                    raise SsotError(f"Airtable refused a delete on {table}: {_airtable_error_type(error)}") from None
+                    not_found = error.response is not None and error.response.status_code == 404
+                    still_there = {record["id"] for record in self.find_by_ids(table, remaining)} if not_found else set()
+                    if not not_found or still_there == set(remaining):
+                        raise SsotError(f"Airtable refused a delete on {table}: {_airtable_error_type(error)}") from None
+                    remaining = [record_id for record_id in remaining if record_id in still_there]
             if remaining:
                 raise SsotUnavailableError(f"Could not delete {len(remaining)} records from {table}; rerun the job")
         return deleted

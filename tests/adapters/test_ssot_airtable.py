@@ -210,6 +210,12 @@ def test_delete_skips_records_already_gone(server: FakeAirtable) -> None:
 
     assert sorted(deleted) == sorted(record_ids[2:])
     assert server.records(BASE, TASKS_TABLE) == []
+    assert [(entry.method, entry.status) for entry in server.log] == [
+        ("DELETE", 200),
+        ("DELETE", 404),
+        ("GET", 200),
+        ("DELETE", 200),
+    ]
 
 
 # -- listing -----------------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""Running the real code location's jobs in process against test resources."""
+
+import datetime as dt
+
+import dagster as dg
+
+from clawbot_assets.adapters.ssot import TASKS_TABLE
+from clawbot_assets.definitions import build_defs
+from clawbot_assets.names import PLAYBOOK_PARTITIONS, SCHEDULED_FOR_TAG
+
+TICK = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.timezone.utc)
+
+
+def defs_for(resources) -> dg.Definitions:
+    return build_defs({name: value for name, value in resources.items() if name in ("ssot", "crm")})
+
+
+def materialize_playbooks(defs: dg.Definitions, instance) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection={dg.AssetKey("playbooks"), dg.AssetKey("hubspot_deal_pipelines")}
+    )
+    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def run_every_playbook(defs: dg.Definitions, instance, tick: dt.datetime = TICK) -> dict[str, bool]:
+    job = defs.resolve_job_def("playbook_run")
+    return {
+        slug: job.execute_in_process(
+            instance=instance, partition_key=slug, tags={SCHEDULED_FOR_TAG: tick.isoformat()}, raise_on_error=False
+        ).success
+        for slug in instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)
+    }
+
+
+def table_state(resources) -> dict[str, dict]:
+    return {record["id"]: record["fields"] for record in resources["ssot"].client().list_records(TASKS_TABLE)}

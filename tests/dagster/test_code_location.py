@@ -1,0 +1,96 @@
+"""The whole code location loads, offline, whatever the SSOT holds."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+import pytest
+
+from clawbot_assets.definitions import defs
+from clawbot_assets.demo.data import playbook_records
+from clawbot_assets.names import PLAYBOOK_PARTITIONS, SCHEDULED_FOR_TAG
+from schedules.playbook_schedules import build_playbook_schedules
+from schedules.snapshot_component import PlaybookSchedulesComponent, write_snapshot
+from clawbot_assets.domain.playbook import validate_playbooks
+
+
+def schedules_from(records, tmp_path):
+    state = tmp_path / "state"
+    write_snapshot(state, records, "test")
+    built = PlaybookSchedulesComponent().build_defs_from_state(None, state)
+    return {schedule.name: schedule for schedule in built.schedules or []}
+
+
+def test_code_location_loads_with_the_real_environment_switches_and_no_network(monkeypatch, tmp_path):
+    """Switched to Airtable and HubSpot at unreachable addresses with no credentials: loading
+    still works, because nothing is read from them until a run starts."""
+    monkeypatch.setenv("CLAWBOT_SSOT", "airtable")
+    monkeypatch.setenv("CLAWBOT_CRM", "hubspot")
+    monkeypatch.setenv("AIRTABLE_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HUBSPOT_HOST", "http://127.0.0.1:9")
+    monkeypatch.delenv("AIRTABLE_API_KEY", raising=False)
+    monkeypatch.setenv("CLAWBOT_DATA_DIR", str(tmp_path))
+    repository = defs().get_repository_def()
+    jobs = {job.name for job in repository.get_all_jobs()}
+    assert {"playbook_run", "nightly_dedupe", "restore_dedupe"} <= jobs
+    assert "nightly_dedupe_schedule" in {schedule.name for schedule in repository.schedule_defs}
+    dg.Definitions.validate_loadable(defs())
+
+
+def test_a_run_without_a_credential_fails_clearly_instead_of_falling_back(monkeypatch, tmp_path, instance):
+    monkeypatch.setenv("CLAWBOT_SSOT", "airtable")
+    monkeypatch.delenv("AIRTABLE_API_KEY", raising=False)
+    monkeypatch.setenv("CLAWBOT_DATA_DIR", str(tmp_path))
+    job = defs().resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("playbooks")})
+    with pytest.raises(Exception, match="AIRTABLE_API_KEY"):
+        job.execute_in_process(instance=instance)
+
+
+def test_sixteen_schedules_running_iff_enabled_and_owned_by_dagster(tmp_path):
+    schedules = schedules_from(playbook_records(), tmp_path)
+    assert len(schedules) == 16
+    expected_running = {
+        f"playbook__{v.playbook.slug}" for v in validate_playbooks(playbook_records()) if v.playbook.enabled and v.playbook.scheduler == "dagster"
+    }
+    running = {name for name, s in schedules.items() if s.default_status == dg.DefaultScheduleStatus.RUNNING}
+    assert running == expected_running and 0 < len(running) < 16
+    churn = schedules["playbook__churn_rescue"]
+    assert (churn.cron_schedule, churn.execution_timezone, churn.job_name) == ("0 9 * * *", "America/Sao_Paulo", "playbook_run")
+    assert {s.job_name for s in schedules.values()} == {"playbook_run"}
+
+
+def test_malformed_rows_get_no_schedule_and_never_break_loading(tmp_path):
+    records = playbook_records()
+    records[0]["fields"]["Cron"] = "61 * * * *"
+    records[1]["fields"]["Timezone"] = "Mars/Base"
+    records[2]["fields"]["Name"] = ""
+    records[3]["fields"]["Name"] = records[4]["fields"]["Name"]
+    records[5]["fields"]["Daily Cap"] = "ten"
+    records.append({"id": "recJunk", "fields": {"Cron": None, "Enabled": "yes please"}})
+    schedules = schedules_from(records, tmp_path)
+    assert len(schedules) == 16 - 5
+    assert "playbook__stale_deal_nudge" in schedules
+
+
+def test_no_snapshot_loads_with_no_playbook_schedules(tmp_path):
+    assert PlaybookSchedulesComponent().build_defs_from_state(None, None).schedules in (None, [])
+    corrupt = tmp_path / "state"
+    corrupt.write_text("{not json")
+    assert not PlaybookSchedulesComponent().build_defs_from_state(None, corrupt).schedules
+
+
+def test_a_tick_requests_its_partition_with_a_run_key_that_makes_refiring_harmless(instance):
+    schedule = build_playbook_schedules(validate_playbooks(playbook_records()))[0]
+    tick = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+    request = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    repeat = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    next_day = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick + dt.timedelta(days=1)))
+    assert request.run_key == repeat.run_key != next_day.run_key
+    assert request.partition_key in instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)
+    assert dt.datetime.fromisoformat(request.tags[SCHEDULED_FOR_TAG]) == tick
+
+
+def test_snapshot_file_is_json_with_the_records(tmp_path):
+    write_snapshot(tmp_path / "state", playbook_records(), "local")
+    snapshot = json.loads((tmp_path / "state").read_text())
+    assert snapshot["source"] == "local" and len(snapshot["records"]) == 16

@@ -1,0 +1,136 @@
+"""The nightly dedupe against each backend: nothing lost, reversible, crash-safe, incremental."""
+
+import datetime as dt
+
+import pytest
+
+from clawbot_assets.adapters.ssot import TASKS_TABLE, chunks
+from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.adapters.dedupe_state import DedupeState
+from clawbot_assets.demo.data import backlog_records
+from clawbot_assets.demo.seed import seed_demo_once
+from clawbot_assets.services.dedupe_runner import restore_run, run_dedupe
+
+
+class SimulatedCrash(RuntimeError):
+    pass
+
+
+class CrashingClient:
+    """Passes every call through, but dies after ``batches`` write batches of ``method``."""
+
+    def __init__(self, client, method: str, batches: int):
+        self._client, self._method, self._left = client, method, batches
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def _batched(self, name, items):
+        for batch in chunks(list(items), 10):
+            if self._left == 0:
+                raise SimulatedCrash(f"killed during {name}")
+            self._left -= 1
+            getattr(self._client, name)(TASKS_TABLE, batch)
+
+    def update(self, table, updates):
+        if self._method != "update":
+            return self._client.update(table, updates)
+        self._batched("update", updates)
+
+    def delete(self, table, record_ids):
+        if self._method != "delete":
+            return self._client.delete(table, record_ids)
+        self._batched("delete", record_ids)
+        return list(record_ids)
+
+
+def state_of(client):
+    return {record["id"]: record["fields"] for record in client.list_records(TASKS_TABLE)}
+
+
+@pytest.fixture
+def reference_end_state(tmp_path):
+    """What one uninterrupted run leaves, computed on a separate embedded backend."""
+    local = LocalSsot(tmp_path / "reference.sqlite")
+    seed_demo_once(local)
+    run_dedupe(local, DedupeState(tmp_path / "reference_state.sqlite"), run_id="reference")
+    return state_of(local)
+
+
+def assert_nothing_lost(client, original_ids, reference):
+    kept = state_of(client)
+    archived = {entry.record["id"] for entry in client.archived()}
+    assert set(kept) | archived == original_ids
+    assert not set(kept) & archived
+    assert kept == reference
+
+
+def test_one_run_leaves_no_duplicate_and_kept_plus_archived_is_the_original(backend, reference_end_state):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    original = state_of(client)
+    report = run_dedupe(client, state, run_id="run-1")
+    assert report.plan.duplicate_groups > 50 and report.plan.contacted_twice
+    assert_nothing_lost(client, set(original), reference_end_state)
+    assert run_dedupe(client, state, run_id="run-2", mode="full").plan.duplicate_groups == 0
+    for entry in client.archived("run-1"):
+        assert entry.record["fields"] == original[entry.record["id"]]
+
+
+@pytest.mark.parametrize(
+    "method, batches",
+    [("update", 0), ("update", 7), ("delete", 0), ("delete", 3), ("delete", 20)],
+    ids=["after-archive", "mid-key-backfill", "before-first-delete", "between-delete-batches", "late-deletes"],
+)
+def test_a_run_killed_anywhere_then_rerun_ends_like_an_uninterrupted_one(backend, reference_end_state, method, batches):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    original_ids = set(state_of(client))
+    with pytest.raises(SimulatedCrash):
+        run_dedupe(CrashingClient(client, method, batches), state, run_id="killed")
+    assert state.watermark() is None, "a crashed run must not move the watermark"
+    run_dedupe(client, state, run_id="rerun")
+    assert_nothing_lost(client, original_ids, reference_end_state)
+
+
+def test_restore_puts_every_removed_record_back_once(backend):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    original = state_of(client)
+    report = run_dedupe(client, state, run_id="run-1")
+    restored = restore_run(client, "run-1")
+    assert len(restored.restored) == len(report.plan.deletes) == restored.archived
+    again = restore_run(client, "run-1")
+    assert again.restored == [] and again.already_restored == restored.archived
+    after = state_of(client)
+    back = {fields["Restored From"]: {k: v for k, v in fields.items() if k != "Restored From"} for fields in after.values() if "Restored From" in fields}
+    assert back == {record_id: original[record_id] for record_id in report.plan.deletes}
+    assert len(after) == len(original)
+
+
+def test_dry_run_writes_nothing(backend):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    before = state_of(client)
+    report = run_dedupe(client, state, run_id="dry", dry_run=True)
+    assert report.plan.deletes and state_of(client) == before and not client.archived() and state.watermark() is None
+
+
+def test_empty_table(tmp_path):
+    client = LocalSsot(tmp_path / "empty.sqlite")
+    report = run_dedupe(client, DedupeState(tmp_path / "state.sqlite"), run_id="empty")
+    assert report.plan.summary()["records"] == 0 and report.api_requests == 1
+
+
+def test_incremental_run_reads_only_new_records_and_catches_their_duplicates(backend):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    first = run_dedupe(client, state, run_id="full")
+    assert first.mode == "full"
+    settle = run_dedupe(client, state, run_id="rereads-its-own-key-backfill", overlap=dt.timedelta(0))
+    assert settle.mode == "incremental" and settle.plan.duplicate_groups == 0 and not settle.plan.updates
+    survivor_id, survivor_key = next(iter(first.plan.survivors.items()))[::-1]
+    duplicate = {**state_of(client)[survivor_id]}
+    duplicate.pop("Key")
+    duplicate["Status"] = "pending"
+    client.create(TASKS_TABLE, [duplicate, {"Playbook": "Churn Rescue", "Deal ID": "777", "Due Date": "2026-11-30"}])
+    report = run_dedupe(client, state, run_id="nightly", overlap=dt.timedelta(0))
+    assert report.mode == "incremental"
+    assert report.records_read == 3
+    assert report.plan.duplicate_groups == 1 and len(report.plan.deletes) == 1
+    assert survivor_id in state_of(client)
