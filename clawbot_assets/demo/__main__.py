@@ -1,20 +1,31 @@
-"""``python -m clawbot_assets.demo reset``: put the embedded demo back as it was first seeded."""
+"""``python -m clawbot_assets.demo seed|reset``.
+
+``seed`` seeds the embedded backend if it never was (it also happens on first use);
+``reset`` puts the demo back as it was first seeded, discarding local changes.
+"""
 
 import sys
 from pathlib import Path
 
-from clawbot_assets.demo.seed import reset_demo
-from clawbot_assets.resources.backends import data_dir
+from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.demo.seed import ensure_crm_fixture, reset_demo, seed_demo_once
+from clawbot_assets.resources.backends import LOCAL_CRM_FILE, LOCAL_SSOT_FILE, data_dir
 
 
 def main(argv: list[str]) -> int:
-    if argv[1:] != ["reset"]:
-        print("usage: python -m clawbot_assets.demo reset", file=sys.stderr)
-        return 2
+    command = argv[1:]
     target = Path(data_dir())
-    reset_demo(target)
-    print(f"demo data reset in {target}")
-    return 0
+    if command == ["reset"]:
+        reset_demo(target)
+        print(f"demo data reset in {target}")
+        return 0
+    if command == ["seed"]:
+        seeded = seed_demo_once(LocalSsot(target / LOCAL_SSOT_FILE))
+        ensure_crm_fixture(target / LOCAL_CRM_FILE)
+        print(f"demo data {'seeded' if seeded else 'already seeded, left as it is'} in {target}")
+        return 0
+    print("usage: python -m clawbot_assets.demo seed|reset", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.resources.backends import ARCHIVE_FILE, LOCAL_CRM_FILE, LOCAL_SSOT_FILE
 from clawbot_assets.demo.data import backlog_records, hubspot_fixture, playbook_records
 
 SEEDED_MARKER = "demo_seeded_at"
@@ -36,8 +37,8 @@ def ensure_crm_fixture(path: Path) -> Path:
 
 def reset_demo(data_dir: Path) -> None:
     """Delete the local SSOT, archive, dedupe state and CRM fixture, then seed afresh."""
-    for name in ("ssot.sqlite", "dedupe_archive.sqlite", "dedupe_state_local.sqlite", "hubspot_fixture.json"):
+    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, "dedupe_state_local.sqlite", LOCAL_CRM_FILE):
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
-    seed_demo_once(LocalSsot(data_dir / "ssot.sqlite"))
-    ensure_crm_fixture(data_dir / "hubspot_fixture.json")
+    seed_demo_once(LocalSsot(data_dir / LOCAL_SSOT_FILE))
+    ensure_crm_fixture(data_dir / LOCAL_CRM_FILE)

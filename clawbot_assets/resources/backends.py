@@ -16,6 +16,11 @@ SSOT_SWITCH = "CLAWBOT_SSOT"
 CRM_SWITCH = "CLAWBOT_CRM"
 DATA_DIR = "CLAWBOT_DATA_DIR"
 DEFAULT_DATA_DIR = ".local_data"
+#: Files of the embedded backend inside the data directory.
+LOCAL_SSOT_FILE = "ssot.sqlite"
+ARCHIVE_FILE = "dedupe_archive.sqlite"
+LOCAL_CRM_FILE = "hubspot_fixture.json"
+PACER_FILE = "airtable_pacer.state"
 SSOT_BACKENDS = ("local", "airtable")
 CRM_BACKENDS = ("local", "hubspot")
 

@@ -10,9 +10,16 @@ import dagster as dg
 
 from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.adapters.crm_local import LocalCrm
-from clawbot_assets.resources.backends import CRM_BACKENDS, CRM_SWITCH, check_backend, data_dir, require, selected_backend
+from clawbot_assets.resources.backends import (
+    CRM_BACKENDS,
+    CRM_SWITCH,
+    LOCAL_CRM_FILE,
+    check_backend,
+    data_dir,
+    require,
+    selected_backend,
+)
 
-LOCAL_CRM_FILE = "hubspot_fixture.json"
 
 
 class CrmResource(dg.ConfigurableResource):

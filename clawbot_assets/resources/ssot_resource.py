@@ -13,6 +13,9 @@ from clawbot_assets.adapters.ssot import SsotClient
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.resources.backends import (
+    ARCHIVE_FILE,
+    LOCAL_SSOT_FILE,
+    PACER_FILE,
     SSOT_BACKENDS,
     SSOT_SWITCH,
     check_backend,
@@ -21,9 +24,6 @@ from clawbot_assets.resources.backends import (
     selected_backend,
 )
 
-LOCAL_SSOT_FILE = "ssot.sqlite"
-ARCHIVE_FILE = "dedupe_archive.sqlite"
-PACER_FILE = "airtable_pacer.state"
 
 
 class SsotResource(dg.ConfigurableResource):
