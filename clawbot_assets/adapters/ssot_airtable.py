@@ -121,7 +121,7 @@ class AirtableSsot:
         base_id: str,
         *,
         endpoint_url: str | None = None,
-        requests_per_second: float = 4.5,
+        requests_per_second: float = 4.8,
         pacer_state_path: str | None = None,
         penalty_seconds: float = AIRTABLE_PENALTY_SECONDS + 1,
         transient_backoff_seconds: float = 1.0,

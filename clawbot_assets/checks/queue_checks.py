@@ -46,7 +46,7 @@ def key_integrity(task_queue_sales: DedupeReport, ssot: SsotResource) -> Iterabl
     if task_queue_sales.dry_run:
         plan = task_queue_sales.plan
         groups = plan.duplicate_groups
-        missing_key = sum("Key" in changes for _record_id, changes in plan.updates)
+        missing_key = len(plan.key_backfills) + sum("Key" in changes for _record_id, changes in plan.updates)
         yield dg.AssetCheckResult(
             check_name=Checks.UNIQUE_COMPOSITE_KEY,
             passed=groups == 0,

@@ -36,7 +36,7 @@ class SsotResource(dg.ConfigurableResource):
     airtable_base_id: Optional[str] = None
     airtable_endpoint_url: Optional[str] = None
     airtable_archive_table: Optional[str] = None
-    requests_per_second: float = 4.5
+    requests_per_second: float = 4.8
     penalty_seconds: float = 31.0
 
     def client(self) -> SsotClient:

@@ -94,8 +94,8 @@ def run_dedupe(
     if not dry_run:
         if plan.removed:
             client.archive(run_id, plan.removed)
-        if plan.updates:
-            client.update(TASKS_TABLE, plan.updates)
+        if plan.updates or plan.key_backfills:
+            client.update(TASKS_TABLE, plan.all_updates())
         if plan.deletes:
             client.delete(TASKS_TABLE, plan.deletes)
     report = DedupeReport(

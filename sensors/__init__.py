@@ -1,0 +1,1 @@
+"""Sensors. None yet: the DLQ-depth and failed-check alert sensors come with the dispatch work."""
