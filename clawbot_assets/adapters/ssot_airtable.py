@@ -69,7 +69,7 @@ class PacedSession(requests.Session):
             self.requests_sent += 1
             try:
                 response = super().request(method, url, *args, **kwargs)
-            except requests.ConnectionError as error:
+            except (requests.ConnectionError, requests.Timeout) as error:
                 if not self.is_idempotent(method, url) or transient >= self.max_transient_retries:
                     raise SsotUnavailableError(f"Airtable {method} could not connect: {type(error).__name__}") from None
                 transient += 1
