@@ -12,7 +12,7 @@ from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.checks import playbook_checks, queue_checks
 from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job
-from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE
+from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.resources.crm_resource import crm_resource_from_env
 from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
 from clawbot_assets.restore import restore_dedupe
@@ -27,7 +27,18 @@ def build_defs(resources: Mapping[str, dg.ConfigurableResource], dedupe_timezone
         schedules=[build_nightly_dedupe_schedule(dedupe_timezone)],
         resources=dict(resources),
     )
-    return dg.Definitions.merge(core, dg.load_from_defs_folder(path_within_project=Path(__file__).parent))
+    return dg.Definitions.merge(core, playbook_schedule_defs())
+
+
+def playbook_schedule_defs() -> dg.Definitions:
+    """The playbook-schedules component from the defs folder.
+
+    Built at its own location in the component tree rather than through
+    ``load_from_defs_folder``, whose root also imports every installed component library to
+    describe it to the UI: that took three quarters of the load time (1.4 s of 1.9 s).
+    """
+    tree = dg.ComponentTree.for_project(Path(__file__).parent)
+    return dg.Definitions.merge(tree.build_defs(PLAYBOOK_SCHEDULES_COMPONENT), dg.Definitions(component_tree=tree))
 
 
 @dg.definitions

@@ -7,6 +7,8 @@ NIGHTLY_DEDUPE_SCHEDULE = "nightly_dedupe_schedule"
 DEDUPE_TIMEZONE_VARIABLE = "CLAWBOT_DEDUPE_TIMEZONE"
 PLAYBOOK_SCHEDULE_PREFIX = "playbook__"
 AIRTABLE_POOL = "airtable"
+#: The folder under clawbot_assets/defs/ that declares the snapshot-built schedules.
+PLAYBOOK_SCHEDULES_COMPONENT = "playbook_schedules"
 SCHEDULED_FOR_TAG = "clawbot/scheduled_for"
 PLAYBOOK_TAG = "clawbot/playbook"
 
