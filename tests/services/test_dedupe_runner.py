@@ -127,7 +127,7 @@ def test_incremental_run_reads_only_new_records_and_catches_their_duplicates(bac
     survivor_id, survivor_key = next(iter(first.plan.survivors.items()))[::-1]
     duplicate = {**state_of(client)[survivor_id]}
     duplicate.pop("Key")
-    duplicate["Status"] = "pending"
+    duplicate["Status"] = "cancelled"  # ranks last: the stored survivor must win
     client.create(TASKS_TABLE, [duplicate, {"Playbook": "Churn Rescue", "Deal ID": "777", "Due Date": "2026-11-30"}])
     report = run_dedupe(client, state, run_id="nightly", overlap=dt.timedelta(0))
     assert report.mode == "incremental"
