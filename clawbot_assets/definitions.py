@@ -11,20 +11,21 @@ from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.checks import playbook_checks, queue_checks
-from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job
+from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job, playbooks_refresh_job
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.resources.crm_resource import crm_resource_from_env
 from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
 from clawbot_assets.restore import restore_dedupe
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
+from schedules.playbooks_refresh import playbooks_refresh_schedule
 
 
 def build_defs(resources: Mapping[str, dg.ConfigurableResource], dedupe_timezone: str = "UTC") -> dg.Definitions:
     core = dg.Definitions(
         assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales],
         asset_checks=dg.load_asset_checks_from_modules([playbook_checks, queue_checks]),
-        jobs=[playbook_run_job, nightly_dedupe_job, restore_dedupe],
-        schedules=[build_nightly_dedupe_schedule(dedupe_timezone)],
+        jobs=[playbook_run_job, playbooks_refresh_job, nightly_dedupe_job, restore_dedupe],
+        schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule],
         resources=dict(resources),
     )
     return dg.Definitions.merge(core, playbook_schedule_defs())

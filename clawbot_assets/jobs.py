@@ -2,9 +2,11 @@
 
 import dagster as dg
 
+from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
+from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
-from clawbot_assets.names import NIGHTLY_DEDUPE_JOB, PLAYBOOK_RUN_JOB
+from clawbot_assets.names import NIGHTLY_DEDUPE_JOB, PLAYBOOK_RUN_JOB, PLAYBOOKS_REFRESH_JOB
 from clawbot_assets.partitions import playbook_partitions
 
 playbook_run_job = dg.define_asset_job(
@@ -19,4 +21,11 @@ nightly_dedupe_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(task_queue_sales),
     executor_def=dg.in_process_executor,
     description="Deduplicate task_queue_sales on its Key (archive, then delete), then run its checks.",
+)
+
+playbooks_refresh_job = dg.define_asset_job(
+    PLAYBOOKS_REFRESH_JOB,
+    selection=dg.AssetSelection.assets(playbooks, hubspot_deal_pipelines),
+    executor_def=dg.in_process_executor,
+    description="Re-read and validate the playbooks and HubSpot's pipelines, then run their checks.",
 )

@@ -3,6 +3,8 @@
 PLAYBOOK_PARTITIONS = "playbook"
 PLAYBOOK_RUN_JOB = "playbook_run"
 NIGHTLY_DEDUPE_JOB = "nightly_dedupe"
+PLAYBOOKS_REFRESH_JOB = "playbooks_refresh"
+PLAYBOOKS_REFRESH_SCHEDULE = "playbooks_refresh_schedule"
 NIGHTLY_DEDUPE_SCHEDULE = "nightly_dedupe_schedule"
 DEDUPE_TIMEZONE_VARIABLE = "CLAWBOT_DEDUPE_TIMEZONE"
 PLAYBOOK_SCHEDULE_PREFIX = "playbook__"

@@ -16,10 +16,7 @@ def defs_for(resources) -> dg.Definitions:
 
 
 def materialize_playbooks(defs: dg.Definitions, instance) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection={dg.AssetKey("playbooks"), dg.AssetKey("hubspot_deal_pipelines")}
-    )
-    return job.execute_in_process(instance=instance, raise_on_error=False)
+    return defs.resolve_job_def("playbooks_refresh").execute_in_process(instance=instance, raise_on_error=False)
 
 
 def run_every_playbook(defs: dg.Definitions, instance, tick: dt.datetime = TICK) -> dict[str, bool]:
