@@ -4,7 +4,6 @@ The snapshot the schedules are built from is swapped for a synthetic one for the
 and put back afterwards. Each load runs in a fresh process.
 """
 
-import json
 import shutil
 import statistics
 import subprocess

@@ -11,7 +11,11 @@ from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.checks import playbook_checks, queue_checks
-from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job, playbooks_refresh_job
+from clawbot_assets.jobs import (
+    nightly_dedupe_job,
+    playbook_run_job,
+    playbooks_refresh_job,
+)
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.resources.crm_resource import crm_resource_from_env
 from clawbot_assets.resources.ssot_resource import ssot_resource_from_env

@@ -6,7 +6,11 @@ from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
-from clawbot_assets.names import NIGHTLY_DEDUPE_JOB, PLAYBOOK_RUN_JOB, PLAYBOOKS_REFRESH_JOB
+from clawbot_assets.names import (
+    NIGHTLY_DEDUPE_JOB,
+    PLAYBOOK_RUN_JOB,
+    PLAYBOOKS_REFRESH_JOB,
+)
 from clawbot_assets.partitions import playbook_partitions
 
 playbook_run_job = dg.define_asset_job(

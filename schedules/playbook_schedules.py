@@ -10,7 +10,13 @@ import datetime as dt
 import dagster as dg
 
 from clawbot_assets.domain.playbook import Playbook, PlaybookValidation
-from clawbot_assets.names import PLAYBOOK_PARTITIONS, PLAYBOOK_RUN_JOB, PLAYBOOK_TAG, SCHEDULED_FOR_TAG, schedule_name
+from clawbot_assets.names import (
+    PLAYBOOK_PARTITIONS,
+    PLAYBOOK_RUN_JOB,
+    PLAYBOOK_TAG,
+    SCHEDULED_FOR_TAG,
+    schedule_name,
+)
 
 
 def run_key(slug: str, scheduled_for: dt.datetime) -> str:

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
+from dagster.components import (
+    DefsStateConfig,
+    DefsStateConfigArgs,
+    ResolvedDefsStateConfig,
+)
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.domain.playbook import validate_playbooks

@@ -23,10 +23,18 @@ from hubspot.crm.deals import Filter, FilterGroup, PublicObjectSearchRequest
 from hubspot.crm.deals.exceptions import ApiException as DealsApiException
 from hubspot.crm.deals.exceptions import OpenApiException as DealsOpenApiException
 from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
-from hubspot.crm.pipelines.exceptions import OpenApiException as PipelinesOpenApiException
+from hubspot.crm.pipelines.exceptions import (
+    OpenApiException as PipelinesOpenApiException,
+)
 from urllib3.util import Retry
 
-from clawbot_assets.adapters.crm import CrmError, Deal, Pipeline, SearchCapReachedError, Stage
+from clawbot_assets.adapters.crm import (
+    CrmError,
+    Deal,
+    Pipeline,
+    SearchCapReachedError,
+    Stage,
+)
 
 #: The HubSpot CRM API version hubspot-api-client 12 calls; used to name endpoints in errors.
 HUBSPOT_CRM_API_VERSION = "v3"

@@ -23,6 +23,7 @@ from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
     LOOKUP_BATCH,
     MAX_PAGE_SIZE,
+    MAX_RECORDS_PER_WRITE,
     ArchivedRecord,
     Record,
     SsotError,
@@ -205,7 +206,7 @@ class AirtableSsot:
 
     def upsert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> UpsertOutcome:
         outcome = UpsertOutcome()
-        for batch in chunks(list(rows), 10):
+        for batch in chunks(list(rows), MAX_RECORDS_PER_WRITE):
             try:
                 result = self._table(table).batch_upsert([{"fields": dict(row)} for row in batch], key_fields=[KEY_FIELD])
             except requests.HTTPError as error:
@@ -240,7 +241,7 @@ class AirtableSsot:
         and only what still exists is sent again. Airtable refuses a whole batch with a 404 when
         one id is already gone; that batch is re-read too and its gone ids skipped."""
         deleted: list[str] = []
-        for batch in chunks(list(dict.fromkeys(record_ids)), 10):
+        for batch in chunks(list(dict.fromkeys(record_ids)), MAX_RECORDS_PER_WRITE):
             remaining = list(batch)
             for _attempt in range(self.session.max_transient_retries + 1):
                 if not remaining:

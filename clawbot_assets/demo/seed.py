@@ -12,8 +12,12 @@ from pathlib import Path
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.resources.backends import ARCHIVE_FILE, LOCAL_CRM_FILE, LOCAL_SSOT_FILE
 from clawbot_assets.demo.data import backlog_records, hubspot_fixture, playbook_records
+from clawbot_assets.resources.backends import (
+    ARCHIVE_FILE,
+    LOCAL_CRM_FILE,
+    LOCAL_SSOT_FILE,
+)
 
 SEEDED_MARKER = "demo_seeded_at"
 

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
-
 from clawbot_assets.domain.keys import (
     KeyFieldError,
     derive_key,

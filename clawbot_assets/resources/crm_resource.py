@@ -21,7 +21,6 @@ from clawbot_assets.resources.backends import (
 )
 
 
-
 class CrmResource(dg.ConfigurableResource):
     """Deal pipelines and deals. ``backend`` is ``local`` or ``hubspot``."""
 

@@ -25,7 +25,6 @@ from clawbot_assets.resources.backends import (
 )
 
 
-
 class SsotResource(dg.ConfigurableResource):
     """Playbooks and task_queue_sales. ``backend`` is ``local`` or ``airtable``."""
 

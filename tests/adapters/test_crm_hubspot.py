@@ -11,8 +11,14 @@ from hubspot import HubSpot
 from hubspot.crm.deals import PublicObjectSearchRequest
 from hubspot.crm.deals.exceptions import ApiException
 
-from clawbot_assets.adapters.crm import CrmError, Deal, Pipeline, SearchCapReachedError, Stage
 from clawbot_assets.adapters import crm_hubspot
+from clawbot_assets.adapters.crm import (
+    CrmError,
+    Deal,
+    Pipeline,
+    SearchCapReachedError,
+    Stage,
+)
 from clawbot_assets.adapters.crm_hubspot import HubSpotCrm
 from tests.fakes import hubspot_server
 from tests.fakes.hubspot_server import PIPELINES_PATH, SEARCH_PATH, FakeHubSpotServer

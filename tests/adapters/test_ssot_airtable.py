@@ -8,7 +8,6 @@ mean against api.airtable.com.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import multiprocessing
@@ -30,7 +29,13 @@ from clawbot_assets.adapters.ssot import (
 )
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from tests.fakes.airtable_server import AirtableApiError, FakeAirtable, StoredRecord, parse_formula, parse_time
+from tests.fakes.airtable_server import (
+    AirtableApiError,
+    FakeAirtable,
+    StoredRecord,
+    parse_formula,
+    parse_time,
+)
 
 BASE = "appTESTBASE0001"
 API_KEY = "patSECRET123"

@@ -8,10 +8,10 @@ import pytest
 
 from clawbot_assets.definitions import defs
 from clawbot_assets.demo.data import playbook_records
+from clawbot_assets.domain.playbook import validate_playbooks
 from clawbot_assets.names import PLAYBOOK_PARTITIONS, SCHEDULED_FOR_TAG
 from schedules.playbook_schedules import build_playbook_schedules
 from schedules.snapshot_component import PlaybookSchedulesComponent, write_snapshot
-from clawbot_assets.domain.playbook import validate_playbooks
 
 
 def schedules_from(records, tmp_path):

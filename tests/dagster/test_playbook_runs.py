@@ -2,7 +2,12 @@ import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.names import Checks
-from tests.dagster.helpers import defs_for, materialize_playbooks, run_every_playbook, table_state
+from tests.dagster.helpers import (
+    defs_for,
+    materialize_playbooks,
+    run_every_playbook,
+    table_state,
+)
 
 BROKEN_COLD = {"cold_outbound_eu_founders", "cold_outbound_us_saas"}
 

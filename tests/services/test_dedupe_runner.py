@@ -4,10 +4,9 @@ import datetime as dt
 
 import pytest
 
+from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import TASKS_TABLE, chunks
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.adapters.dedupe_state import DedupeState
-from clawbot_assets.demo.data import backlog_records
 from clawbot_assets.demo.seed import seed_demo_once
 from clawbot_assets.services.dedupe_runner import restore_run, run_dedupe
 

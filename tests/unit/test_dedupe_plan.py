@@ -1,5 +1,5 @@
-from clawbot_assets.domain.dedupe import STATUS_ORDER, plan_dedupe
 from clawbot_assets.demo.data import backlog_records
+from clawbot_assets.domain.dedupe import STATUS_ORDER, plan_dedupe
 
 
 def record(record_id, created, **fields):

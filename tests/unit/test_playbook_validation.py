@@ -1,5 +1,5 @@
-from clawbot_assets.domain.playbook import Problem, validate_playbooks
 from clawbot_assets.demo.data import playbook_records
+from clawbot_assets.domain.playbook import Problem, validate_playbooks
 
 GOOD = {
     "Name": "Warm Demo Follow-up",
