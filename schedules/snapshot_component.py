@@ -18,6 +18,7 @@ from dagster.components import (
     DefsStateConfigArgs,
     ResolvedDefsStateConfig,
 )
+from dagster.components.utils.project_paths import get_local_state_path
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.domain.playbook import validate_playbooks
@@ -25,6 +26,7 @@ from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
 from schedules.playbook_schedules import build_playbook_schedules
 
 SNAPSHOT_KEY = "clawbot_playbooks_snapshot"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger(__name__)
 
 
@@ -36,6 +38,15 @@ def write_snapshot(state_path: Path, records: list[dict], source: str) -> None:
 
 def read_snapshot(state_path: Path) -> dict:
     return json.loads(state_path.read_text())
+
+
+def local_snapshot_records() -> list[dict] | None:
+    """The records the loaded schedules were built from, or None when there is no snapshot."""
+    state_path = get_local_state_path(SNAPSHOT_KEY, PROJECT_ROOT)
+    try:
+        return read_snapshot(state_path)["records"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 @dataclass

@@ -5,8 +5,14 @@ import dagster as dg
 
 from clawbot_assets.adapters.crm import Pipeline
 from clawbot_assets.assets.playbooks import playbooks
-from clawbot_assets.domain.playbook import PlaybookValidation, Problem
+from clawbot_assets.domain.drift import expected_schedules, schedule_drift
+from clawbot_assets.domain.playbook import (
+    PlaybookValidation,
+    Problem,
+    validate_playbooks,
+)
 from clawbot_assets.names import Checks
+from schedules.snapshot_component import local_snapshot_records
 
 
 def offenders(validations: list[PlaybookValidation], codes: frozenset[str]) -> dict[str, str]:
@@ -106,4 +112,25 @@ def trigger_stage_exists(playbooks: list[PlaybookValidation], hubspot_deal_pipel
         passed=not found,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"failing_playbooks": dg.MetadataValue.int(len(found)), "offenders": dg.MetadataValue.json(found)},
+    )
+
+
+@dg.asset_check(asset=playbooks, name=Checks.SCHEDULES_MATCH_SSOT)
+def schedules_match_ssot(playbooks: list[PlaybookValidation]) -> dg.AssetCheckResult:
+    """The snapshot the playbook schedules were built from still matches the live SSOT.
+
+    On failure: `dg utils refresh-defs-state`, then reload the code location.
+    """
+    snapshot = local_snapshot_records()
+    loaded = expected_schedules(validate_playbooks(snapshot)) if snapshot is not None else {}
+    drift = schedule_drift(playbooks, loaded)
+    return dg.AssetCheckResult(
+        passed=not drift,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "drifted_schedules": dg.MetadataValue.int(len(drift)),
+            "drift": dg.MetadataValue.json(drift),
+            "snapshot_found": snapshot is not None,
+            "loaded_schedules": dg.MetadataValue.int(len(loaded)),
+        },
     )

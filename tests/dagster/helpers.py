@@ -16,7 +16,7 @@ def defs_for(resources) -> dg.Definitions:
 
 
 def materialize_playbooks(defs: dg.Definitions, instance) -> dg.ExecuteInProcessResult:
-    return defs.resolve_job_def("playbooks_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    return defs.get_repository_def().get_job("playbooks_refresh").execute_in_process(instance=instance, raise_on_error=False)
 
 
 def run_every_playbook(defs: dg.Definitions, instance, tick: dt.datetime = TICK) -> dict[str, bool]:

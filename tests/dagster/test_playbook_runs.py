@@ -1,6 +1,8 @@
 import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
+from clawbot_assets.demo.data import playbook_records
+from clawbot_assets.domain.playbook import validate_playbooks
 from clawbot_assets.names import Checks
 from tests.dagster.helpers import (
     defs_for,
@@ -10,6 +12,7 @@ from tests.dagster.helpers import (
 )
 
 BROKEN_COLD = {"cold_outbound_eu_founders", "cold_outbound_us_saas"}
+ALL_SLUGS = {v.playbook.slug for v in validate_playbooks(playbook_records())}
 
 
 def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -84,3 +87,14 @@ def test_disabled_or_n8n_owned_playbooks_create_nothing(backend, instance):
         assert job.execute_in_process(instance=instance, partition_key=slug).success
     assert table_state(backend) == before
     assert backend["ssot"].client().list_records(PLAYBOOKS_TABLE)
+
+
+def test_schedules_match_ssot_reports_a_playbook_missing_from_the_loaded_schedules(backend, instance):
+    """The test definitions load the project's snapshot or none: either way the check compares
+    the loaded schedules with the live SSOT and names every difference."""
+    defs = defs_for(backend)
+    loaded = {s.name for s in defs.get_repository_def().schedule_defs if s.name.startswith("playbook__")}
+    drift_check = check_results(materialize_playbooks(defs, instance))[Checks.SCHEDULES_MATCH_SSOT]
+    drift = drift_check.metadata["drift"].value
+    assert drift_check.passed == (not drift)
+    assert {name for name, why in drift.items() if "has no schedule" in why} == {f"playbook__{slug}" for slug in ALL_SLUGS} - loaded
