@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.fakes.background_server import BackgroundHttpServer
+
 MAX_RECORDS_PER_WRITE = 10
 MAX_PAGE_SIZE = 100
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -279,7 +281,7 @@ class _BaseLimits:
     penalty_until: float = 0.0
 
 
-class FakeAirtable:
+class FakeAirtable(BackgroundHttpServer):
     """In-memory Airtable on ``127.0.0.1``; ``url`` is the ``endpoint_url`` for pyairtable.
 
     ``token=None`` accepts any bearer token. ``rate_limit`` requests are allowed per
@@ -305,41 +307,13 @@ class FakeAirtable:
         self._injections: list[_Injection] = []
         self._expire_next_offset = False
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------
+    thread_name = "fake-airtable"
 
-    def start(self) -> "FakeAirtable":
+    def make_server(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-airtable", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> "FakeAirtable":
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeAirtable is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return server
 
     # -- test helpers --------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from clawbot_assets.adapters.crm import Pipeline, Stage
+from tests.fakes.background_server import BackgroundHttpServer
 
 PIPELINES_PATH = "/crm/v3/pipelines/deals"
 SEARCH_PATH = "/crm/v3/objects/deals/search"
@@ -296,7 +297,7 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
-class FakeHubSpotServer:
+class FakeHubSpotServer(BackgroundHttpServer):
     """HubSpot's deal pipelines and deal search, served on 127.0.0.1 from a background thread.
 
     ``deals`` are property maps as HubSpot stores them (all values strings); each needs
@@ -311,15 +312,11 @@ class FakeHubSpotServer:
         deals: Iterable[Mapping[str, str]] = (),
     ) -> None:
         self._state = _State(token=token, pipelines=tuple(pipelines), deals=[dict(deal) for deal in deals])
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake HubSpot server is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    thread_name = "fake-hubspot"
+
+    def make_server(self) -> ThreadingHTTPServer:
+        return _Server(self._state)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -345,26 +342,3 @@ class FakeHubSpotServer:
         with self._state.lock:
             self._state.faults.append(_Fault(status, count, retry_after, method, path))
 
-    def start(self) -> FakeHubSpotServer:
-        if self._server is None:
-            self._server = _Server(self._state)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-hubspot", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
-            self._server = None
-            self._thread = None
-
-    def __enter__(self) -> FakeHubSpotServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -1,0 +1,51 @@
+"""One lifecycle for the local protocol servers of the tests: a ``ThreadingHTTPServer`` on a
+free port of 127.0.0.1, served from a daemon thread, usable as a context manager."""
+
+from __future__ import annotations
+
+import threading
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+
+class BackgroundHttpServer:
+    thread_name = "fake-http"
+
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def make_server(self) -> ThreadingHTTPServer:
+        """Bind the server to ``("127.0.0.1", 0)`` with the subclass's handler and state."""
+        raise NotImplementedError
+
+    def start(self):
+        if self._server is None:
+            self._server = self.make_server()
+            self._server.daemon_threads = True
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.thread_name, daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
