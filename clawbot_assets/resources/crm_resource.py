@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 import dagster as dg
+from pydantic import Field
 
 from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.adapters.crm_local import LocalCrm
@@ -26,7 +27,7 @@ class CrmResource(dg.ConfigurableResource):
 
     backend: str = "local"
     data_dir: str = ".local_data"
-    hubspot_access_token: Optional[str] = None
+    hubspot_access_token: Optional[str] = Field(default=None, repr=False)
     hubspot_host: Optional[str] = None
     do_not_contact_property: str = "do_not_contact"
 

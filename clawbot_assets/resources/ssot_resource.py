@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 import dagster as dg
+from pydantic import Field
 
 from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import SsotClient
@@ -31,7 +32,7 @@ class SsotResource(dg.ConfigurableResource):
     backend: str = "local"
     data_dir: str = ".local_data"
     seed_demo: bool = True
-    airtable_api_key: Optional[str] = None
+    airtable_api_key: Optional[str] = Field(default=None, repr=False)
     airtable_base_id: Optional[str] = None
     airtable_endpoint_url: Optional[str] = None
     airtable_archive_table: Optional[str] = None
