@@ -2,6 +2,10 @@
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -94,3 +98,18 @@ def test_snapshot_file_is_json_with_the_records(tmp_path):
     write_snapshot(tmp_path / "state", playbook_records(), "local")
     snapshot = json.loads((tmp_path / "state").read_text())
     assert snapshot["source"] == "local" and len(snapshot["records"]) == 16
+
+
+def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
+    project = Path(__file__).resolve().parents[2]
+    dagster_cli = Path(sys.executable).with_name("dagster")
+    result = subprocess.run(
+        [str(dagster_cli), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=project,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path), "CLAWBOT_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful for code location clawbot" in result.stdout + result.stderr
