@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS runs (
     audited_from TEXT,
     audited_to TEXT NOT NULL,
     summary TEXT NOT NULL,
-    duplicates_created_by_day TEXT NOT NULL
+    duplicates_created_by_day TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'committed'
 );
 """
 
@@ -85,6 +86,33 @@ class DedupeState:
                 found.update(connection.execute(f"SELECT key, record_id FROM key_index WHERE key IN ({marks})", batch).fetchall())
         return found
 
+    def full_pass_pending(self) -> bool:
+        return self._get("full_pass_pending") is not None
+
+    def begin_run(self, run: DedupeRun) -> None:
+        """Record the run before it writes anything: a run that dies after deleting keeps its
+        duplicate counts in the history, and an unfinished full pass makes the next one full."""
+        with self._connect() as connection:
+            self._write_run(connection, run, "started")
+            if run.mode == "full":
+                connection.execute("INSERT OR REPLACE INTO state VALUES ('full_pass_pending', ?)", (run.run_id,))
+
+    @staticmethod
+    def _write_run(connection: sqlite3.Connection, run: DedupeRun, status: str) -> None:
+        connection.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.run_id,
+                run.finished_at.isoformat(),
+                run.mode,
+                run.audited_from.isoformat() if run.audited_from else None,
+                run.audited_to.isoformat(),
+                json.dumps(run.summary),
+                json.dumps(run.duplicates_created_by_day),
+                status,
+            ),
+        )
+
     def commit_run(
         self,
         run: DedupeRun,
@@ -99,26 +127,20 @@ class DedupeState:
             if replace_index:
                 connection.execute("DELETE FROM key_index")
             connection.executemany("INSERT OR REPLACE INTO key_index (key, record_id) VALUES (?, ?)", survivors.items())
-            connection.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run.run_id,
-                    run.finished_at.isoformat(),
-                    run.mode,
-                    run.audited_from.isoformat() if run.audited_from else None,
-                    run.audited_to.isoformat(),
-                    json.dumps(run.summary),
-                    json.dumps(run.duplicates_created_by_day),
-                ),
-            )
+            self._write_run(connection, run, "committed")
             connection.execute("INSERT OR REPLACE INTO state VALUES ('watermark', ?)", (watermark.isoformat(),))
             if replace_index:
                 connection.execute("INSERT OR REPLACE INTO state VALUES ('last_full_pass', ?)", (run.finished_at.isoformat(),))
+                connection.execute("DELETE FROM state WHERE name = 'full_pass_pending'")
 
     def runs_since(self, since: dt.datetime) -> list[DedupeRun]:
+        """Committed runs, and started ones: a run that died after deleting still counts the
+        duplicates it found."""
         with self._connect() as connection:
             rows = connection.execute(
-                "SELECT * FROM runs WHERE finished_at >= ? ORDER BY finished_at", (since.isoformat(),)
+                "SELECT run_id, finished_at, mode, audited_from, audited_to, summary, duplicates_created_by_day"
+                " FROM runs WHERE finished_at >= ? ORDER BY finished_at",
+                (since.isoformat(),),
             ).fetchall()
         return [
             DedupeRun(

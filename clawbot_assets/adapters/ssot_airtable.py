@@ -293,5 +293,8 @@ class AirtableSsot:
 
     def _require_fallback(self):
         if self.fallback_archive is None:
-            raise SsotError("No archive configured: set AIRTABLE_ARCHIVE_TABLE or a durable CLAWBOT_DATA_DIR")
+            raise SsotError(
+                "No durable dedupe archive: set AIRTABLE_ARCHIVE_TABLE, or CLAWBOT_DATA_DIR to a directory "
+                "on durable storage. Nothing was deleted."
+            )
         return self.fallback_archive

@@ -22,6 +22,7 @@ from clawbot_assets.adapters.ssot import (
     MAX_RECORDS_PER_WRITE,
     ArchivedRecord,
     Record,
+    SsotError,
     UpsertAmbiguousError,
     UpsertOutcome,
     chunks,
@@ -139,6 +140,10 @@ class LocalSsot:
         outcome = UpsertOutcome()
         for batch in chunks(list(rows), MAX_RECORDS_PER_WRITE):
             self.requests_made += 1
+            batch_keys = [fields[KEY_FIELD] for fields in batch]
+            if len(set(batch_keys)) < len(batch_keys):
+                repeated = next(key for key in batch_keys if batch_keys.count(key) > 1)
+                raise SsotError(f"Upsert refused: Key {repeated!r} appears twice in one request")
             with self._connect(write=True) as connection:
                 planned: list[tuple[str | None, Mapping[str, Any]]] = []
                 for fields in batch:
@@ -156,7 +161,7 @@ class LocalSsot:
                     if record_id is None:
                         outcome.created.append(self._insert(connection, table, fields))
                     else:
-                        self._merge(connection, record_id, fields)
+                        self._merge(connection, table, record_id, fields)
                         outcome.updated.append(record_id)
         return outcome
 
@@ -169,23 +174,23 @@ class LocalSsot:
         )
         return record_id
 
-    def _merge(self, connection: sqlite3.Connection, record_id: str, fields: Mapping[str, Any]) -> bool:
-        row = connection.execute("SELECT fields FROM records WHERE id = ?", (record_id,)).fetchone()
+    def _merge(self, connection: sqlite3.Connection, table: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Merge fields into a record; a missing record fails the request, as on Airtable."""
+        row = connection.execute("SELECT fields FROM records WHERE tbl = ? AND id = ?", (table, record_id)).fetchone()
         if row is None:
-            return False
+            raise SsotError(f"Airtable would refuse this update: record {record_id} does not exist in {table}")
         merged = compact_fields({**json.loads(row[0]), **fields})
         connection.execute(
             "UPDATE records SET fields = ?, key_value = ?, modified_time = ? WHERE id = ?",
             (json.dumps(merged), merged.get(KEY_FIELD), _now(), record_id),
         )
-        return True
 
     def update(self, table: str, updates: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         for batch in chunks(list(updates), MAX_RECORDS_PER_WRITE):
             self.requests_made += 1
             with self._connect(write=True) as connection:
                 for record_id, fields in batch:
-                    self._merge(connection, record_id, fields)
+                    self._merge(connection, table, record_id, fields)
 
     def create(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[Record]:
         created: list[str] = []

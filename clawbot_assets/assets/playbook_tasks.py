@@ -76,7 +76,8 @@ def playbook_tasks(context: dg.AssetExecutionContext, ssot: SsotResource, crm: C
         raise dg.Failure(
             description=(
                 f"{len(plan.ambiguous)} keys are stored on several records, so they were not upserted; "
-                "run the nightly_dedupe job, then rerun this partition"
+                "run the nightly_dedupe job, then re-execute this run from its run page (a new run "
+                "of the partition would be dated today, not the tick's date)"
             ),
             metadata={**metadata, "ambiguous_keys": dg.MetadataValue.json(plan.ambiguous)},
         )

@@ -10,7 +10,7 @@ from clawbot_assets.adapters.ssot import KEY_FIELD, TASKS_TABLE, Record
 from clawbot_assets.assets.task_queue_sales import LISTED, task_queue_sales
 from clawbot_assets.domain.duplicate_audit import seven_day_verdict
 from clawbot_assets.domain.keys import derive_key
-from clawbot_assets.names import Checks
+from clawbot_assets.names import AIRTABLE_POOL, Checks
 from clawbot_assets.resources.ssot_resource import SsotResource
 from clawbot_assets.services.dedupe_runner import DedupeReport
 
@@ -27,7 +27,8 @@ def duplicate_keys(records: Iterable[Record]) -> dict[str, list[str]]:
 
 def verification_records(report: DedupeReport, ssot: SsotResource) -> list[Record]:
     """Re-read what the run could have left duplicated: the whole table after a full pass,
-    the keys it touched after an incremental one."""
+    the keys it touched after an incremental one (records it found no key for are added from
+    its plan, since no key lookup can return them)."""
     client = ssot.client()
     if report.mode == "full":
         return client.list_records(TASKS_TABLE)
@@ -35,6 +36,7 @@ def verification_records(report: DedupeReport, ssot: SsotResource) -> list[Recor
 
 
 @dg.multi_asset_check(
+    pool=AIRTABLE_POOL,
     specs=[
         dg.AssetCheckSpec(Checks.UNIQUE_COMPOSITE_KEY, asset=task_queue_sales, blocking=True,
                           description="No two records share a Key. Blocking: a failure stops everything downstream."),
@@ -77,6 +79,7 @@ def key_integrity(task_queue_sales: DedupeReport, ssot: SsotResource) -> Iterabl
         for record in records
         if not (record.get("fields") or {}).get(KEY_FIELD)
     }
+    missing.update(task_queue_sales.plan.unkeyable)
     yield dg.AssetCheckResult(
         check_name=Checks.EVERY_RECORD_HAS_KEY,
         passed=not missing,

@@ -29,7 +29,9 @@ from clawbot_assets.domain.keys import (
 STATUS_ORDER = ("sent", "queued", "approved", "pending", "failed", "intercepted", "cancelled")
 STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 UNKNOWN_STATUS_RANK = len(STATUS_ORDER)
-FILLABLE_IGNORED = frozenset({"Key"})
+RESTORED_FROM_FIELD = "Restored From"
+#: Never copied from a removed record onto its survivor.
+FILLABLE_IGNORED = frozenset({"Key", RESTORED_FROM_FIELD})
 
 
 def status_rank(status: Any) -> int:
@@ -56,9 +58,6 @@ class DedupePlan:
     survivors: dict[str, str] = field(default_factory=dict)
     #: createdTime day of every record that duplicated an earlier one
     duplicates_created_by_day: dict[str, int] = field(default_factory=dict)
-
-    def all_updates(self) -> list[tuple[str, dict]]:
-        return self.updates + [(record_id, {"Key": key}) for record_id, key in self.key_backfills]
 
     def summary(self) -> dict[str, int]:
         return {
@@ -208,6 +207,10 @@ def _plan(records: list[Mapping[str, Any]]) -> DedupePlan:
         if sum(ranks[position] == STATUS_RANK["sent"] for position in positions) >= 2:
             plan.contacted_twice.append(key)
         first = min(group, key=lambda member: (member.get("createdTime", ""), member["id"]))
-        duplicate_days.update(member.get("createdTime", "")[:10] for member in group if member is not first)
+        duplicate_days.update(
+            member.get("createdTime", "")[:10]
+            for member in group
+            if member is not first and not (member.get("fields") or {}).get(RESTORED_FROM_FIELD)
+        )
     plan.duplicates_created_by_day = dict(sorted(duplicate_days.items()))
     return plan

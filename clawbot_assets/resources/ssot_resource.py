@@ -15,6 +15,7 @@ from clawbot_assets.adapters.ssot_airtable import AirtableSsot
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.resources.backends import (
     ARCHIVE_FILE,
+    DATA_DIR,
     LOCAL_SSOT_FILE,
     PACER_FILE,
     SSOT_BACKENDS,
@@ -36,6 +37,9 @@ class SsotResource(dg.ConfigurableResource):
     airtable_base_id: Optional[str] = None
     airtable_endpoint_url: Optional[str] = None
     airtable_archive_table: Optional[str] = None
+    local_archive_is_durable: bool = True
+    """With Airtable and no archive table, the archive is a file in ``data_dir``: only allowed
+    when the operator chose that directory (``CLAWBOT_DATA_DIR``), never by default."""
     requests_per_second: float = 4.8
     penalty_seconds: float = 31.0
 
@@ -50,7 +54,7 @@ class SsotResource(dg.ConfigurableResource):
                 penalty_seconds=self.penalty_seconds,
                 pacer_state_path=str(Path(self.data_dir) / PACER_FILE),
                 archive_table=self.airtable_archive_table or None,
-                fallback_archive=LocalSsot(Path(self.data_dir) / ARCHIVE_FILE),
+                fallback_archive=LocalSsot(Path(self.data_dir) / ARCHIVE_FILE) if self.local_archive_is_durable else None,
             )
         local = LocalSsot(Path(self.data_dir) / LOCAL_SSOT_FILE)
         if self.seed_demo:
@@ -84,4 +88,5 @@ def ssot_resource_from_env(environ: Mapping[str, str] | None = None, *, resolve_
         airtable_base_id=environ.get("AIRTABLE_BASE_ID"),
         airtable_endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
         airtable_archive_table=environ.get("AIRTABLE_ARCHIVE_TABLE"),
+        local_archive_is_durable=bool(environ.get(DATA_DIR)),
     )

@@ -1,19 +1,27 @@
 """Carrying out the dedupe plan against the SSOT, safely and within its rate limits.
 
-Order matters for crash safety: archive every record to be removed, then update survivors,
-then delete 10 a request, then commit the state. Each step is idempotent and the plan is
-recomputed from a fresh read, so a run killed anywhere and run again ends where one
-uninterrupted run would have.
+Order matters for crash safety: record the run as started, archive every record to be
+removed, fill the survivors' blanks, delete the losers 10 a request (each batch re-read first,
+so nothing changed since the plan is deleted), write the missing Keys, then commit the state.
+Each step is idempotent and the plan is recomputed from a fresh read, so a run killed anywhere
+and run again ends where one uninterrupted run would have.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 from clawbot_assets.adapters.dedupe_state import DedupeRun, DedupeState
-from clawbot_assets.adapters.ssot import TASKS_TABLE, Record, SsotClient
-from clawbot_assets.domain.dedupe import DedupePlan, plan_dedupe
+from clawbot_assets.adapters.ssot import (
+    LOOKUP_BATCH,
+    TASKS_TABLE,
+    Record,
+    SsotClient,
+    chunks,
+)
+from clawbot_assets.domain.dedupe import RESTORED_FROM_FIELD, DedupePlan, plan_dedupe
 from clawbot_assets.domain.keys import derive_key
 
 MODES = ("auto", "incremental", "full")
@@ -35,25 +43,30 @@ class DedupeReport:
     audited_to: dt.datetime
     api_requests: int
     keys_touched: list[str] = field(default_factory=list)
+    changed_during_run: list[str] = field(default_factory=list)
 
     def metadata(self) -> dict:
+        summary = self.plan.summary()
+        summary["removed"] -= len(self.changed_during_run)
         return {
             "mode": self.mode,
             "dry_run": self.dry_run,
             "records_read": self.records_read,
-            **self.plan.summary(),
+            **summary,
+            "changed_during_run": len(self.changed_during_run),
             "api_requests": self.api_requests,
         }
 
 
 def choose_mode(requested: str, state: DedupeState, now: dt.datetime) -> str:
-    """``auto``: a full pass when there is no index yet or the last one is a week old."""
+    """``auto``: a full pass when there is no index yet, the last one is a week old, or a full
+    pass started and never finished."""
     if requested not in MODES:
         raise DedupeConfigError(f"mode {requested!r} is not one of {', '.join(MODES)}")
     if requested != "auto":
         return requested
     last_full = state.last_full_pass()
-    if last_full is None or state.watermark() is None or now - last_full >= FULL_PASS_EVERY:
+    if last_full is None or state.watermark() is None or state.full_pass_pending() or now - last_full >= FULL_PASS_EVERY:
         return "full"
     return "incremental"
 
@@ -66,6 +79,20 @@ def _incremental_records(client: SsotClient, state: DedupeState, since: dt.datet
     colliding = [key for key, record_id in state.lookup(keys).items() if record_id not in read_ids]
     extra = client.find_by_keys(TASKS_TABLE, colliding) if colliding else []
     return changed + [record for record in extra if record["id"] not in read_ids]
+
+
+def _delete_unchanged(client: SsotClient, removed: Sequence[Record]) -> list[str]:
+    """Delete the planned losers, re-reading each batch first: a record changed since the plan
+    was read (say, the worker sent it) is kept for the next run, never deleted on stale facts.
+    Returns the ids kept that way."""
+    changed: list[str] = []
+    for batch in chunks(list(removed), LOOKUP_BATCH):
+        current = {record["id"]: record.get("fields") for record in client.find_by_ids(TASKS_TABLE, [r["id"] for r in batch])}
+        unchanged = [record["id"] for record in batch if current.get(record["id"]) == record.get("fields")]
+        changed += [record["id"] for record in batch if record["id"] in current and record["id"] not in unchanged]
+        if unchanged:
+            client.delete(TASKS_TABLE, unchanged)
+    return changed
 
 
 def run_dedupe(
@@ -90,14 +117,25 @@ def run_dedupe(
         records = client.list_records(TASKS_TABLE)
 
     plan = plan_dedupe(records)
-    touched = sorted(plan.survivors)
+    changed_during_run: list[str] = []
+    run = DedupeRun(
+        run_id=run_id,
+        finished_at=started,
+        mode=chosen,
+        audited_from=audited_from,
+        audited_to=started,
+        summary=plan.summary(),
+        duplicates_created_by_day=plan.duplicates_created_by_day,
+    )
     if not dry_run:
+        state.begin_run(run)
         if plan.removed:
             client.archive(run_id, plan.removed)
-        if plan.updates or plan.key_backfills:
-            client.update(TASKS_TABLE, plan.all_updates())
-        if plan.deletes:
-            client.delete(TASKS_TABLE, plan.deletes)
+        if plan.updates:
+            client.update(TASKS_TABLE, plan.updates)
+        changed_during_run = _delete_unchanged(client, plan.removed)
+        if plan.key_backfills:
+            client.update(TASKS_TABLE, [(record_id, {"Key": key}) for record_id, key in plan.key_backfills])
     report = DedupeReport(
         run_id=run_id,
         mode=chosen,
@@ -107,19 +145,12 @@ def run_dedupe(
         audited_from=audited_from,
         audited_to=started,
         api_requests=client.requests_made - requests_before,
-        keys_touched=touched,
+        keys_touched=sorted(plan.survivors),
+        changed_during_run=changed_during_run,
     )
     if not dry_run:
         state.commit_run(
-            DedupeRun(
-                run_id=run_id,
-                finished_at=dt.datetime.now(dt.timezone.utc),
-                mode=chosen,
-                audited_from=audited_from,
-                audited_to=started,
-                summary=report.metadata(),
-                duplicates_created_by_day=plan.duplicates_created_by_day,
-            ),
+            replace(run, finished_at=dt.datetime.now(dt.timezone.utc), summary=report.metadata()),
             plan.survivors,
             replace_index=chosen == "full",
             watermark=started,
@@ -133,9 +164,6 @@ class RestoreReport:
     restored: list[str]
     already_present: int
     already_restored: int
-
-
-RESTORED_FROM_FIELD = "Restored From"
 
 
 def restore_run(client: SsotClient, dedupe_run_id: str) -> RestoreReport:

@@ -80,3 +80,13 @@ def test_no_new_duplicates_7d_lists_unaudited_days_before_any_run(local_resource
                             run_config={"ops": {"task_queue_sales": {"config": {"dry_run": True}}}})
     verdict = checks_of(result)[Checks.NO_NEW_DUPLICATES_7D]
     assert not verdict.passed and len(verdict.metadata["unaudited_days"].value) == 7
+
+
+def test_an_unkeyable_record_fails_every_record_has_key_in_an_incremental_run(backend, instance):
+    job = defs_for(backend).resolve_job_def("nightly_dedupe")
+    assert job.execute_in_process(instance=instance).success
+    backend["ssot"].client().create(TASKS_TABLE, [{"Playbook": "Churn Rescue", "Deal ID": "5", "Due Date": "31/02/2026"}])
+    result = job.execute_in_process(instance=instance)
+    assert result.get_asset_materialization_events()[0].materialization.metadata["mode"].value == "incremental"
+    check = checks_of(result)[Checks.EVERY_RECORD_HAS_KEY]
+    assert not check.passed and any("31/02/2026" in why for why in check.metadata["offenders"].value.values())

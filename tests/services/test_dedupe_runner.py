@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from clawbot_assets.adapters.dedupe_state import DedupeState
-from clawbot_assets.adapters.ssot import TASKS_TABLE, chunks
+from clawbot_assets.adapters.ssot import TASKS_TABLE, SsotError, chunks
 from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.demo.data import backlog_records
 from clawbot_assets.demo.seed import seed_demo_once
 from clawbot_assets.services.dedupe_runner import restore_run, run_dedupe
 
@@ -16,7 +17,10 @@ class SimulatedCrash(RuntimeError):
 
 
 class CrashingClient:
-    """Passes every call through, but dies after ``batches`` write batches of ``method``."""
+    """Passes every call through, but dies after ``batches`` write batches of ``method``.
+
+    On the demo backlog the survivor fills take 18 update batches and the Key backfills 8 more
+    (after the deletes), so update batch 20 dies halfway through the backfill."""
 
     def __init__(self, client, method: str, batches: int):
         self._client, self._method, self._left = client, method, batches
@@ -77,8 +81,8 @@ def test_one_run_leaves_no_duplicate_and_kept_plus_archived_is_the_original(back
 
 @pytest.mark.parametrize(
     "method, batches",
-    [("update", 0), ("update", 7), ("delete", 0), ("delete", 3), ("delete", 20)],
-    ids=["after-archive", "mid-key-backfill", "before-first-delete", "between-delete-batches", "late-deletes"],
+    [("update", 0), ("update", 7), ("delete", 0), ("delete", 3), ("delete", 20), ("update", 20)],
+    ids=["after-archive", "mid-survivor-fill", "before-first-delete", "between-delete-batches", "late-deletes", "mid-key-backfill"],
 )
 def test_a_run_killed_anywhere_then_rerun_ends_like_an_uninterrupted_one(backend, reference_end_state, method, batches):
     client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
@@ -133,3 +137,73 @@ def test_incremental_run_reads_only_new_records_and_catches_their_duplicates(bac
     assert report.records_read == 3
     assert report.plan.duplicate_groups == 1 and len(report.plan.deletes) == 1
     assert survivor_id in state_of(client)
+
+
+def test_a_run_that_dies_after_deleting_keeps_its_duplicates_in_the_history(backend):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    with pytest.raises(SimulatedCrash):
+        run_dedupe(CrashingClient(client, "update", 20), state, run_id="killed-after-deletes")
+    rerun = run_dedupe(client, state, run_id="rerun")
+    assert rerun.plan.duplicate_groups == 0
+    history = {run.run_id: run for run in state.runs_since(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))}
+    assert sum(history["killed-after-deletes"].duplicates_created_by_day.values()) == 364
+
+
+def test_a_record_changed_after_the_read_is_not_deleted_on_stale_facts(tmp_path):
+    client = LocalSsot(tmp_path / "ssot.sqlite")
+    seed_demo_once(client)
+
+    class WorkerSendsMidRun(CrashingClient):
+        """Between the plan and the deletes, the worker marks one planned loser as sent."""
+
+        def __init__(self, inner):
+            super().__init__(inner, "none", 0)
+            self.victim = None
+
+        def archive(self, run_id, records):
+            self._client.archive(run_id, records)
+            self.victim = records[0]["id"]
+            self._client.update(TASKS_TABLE, [(self.victim, {"Status": "sent", "Last Error": "sent by worker"})])
+
+    wrapped = WorkerSendsMidRun(client)
+    report = run_dedupe(wrapped, DedupeState(tmp_path / "state.sqlite"), run_id="race")
+    assert report.changed_during_run == [wrapped.victim]
+    assert state_of(client)[wrapped.victim]["Status"] == "sent"
+    assert report.metadata()["removed"] == len(report.plan.deletes) - 1
+
+
+def test_an_unfinished_forced_full_pass_makes_the_next_auto_run_full(backend):
+    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+    run_dedupe(client, state, run_id="first")
+    client.create(TASKS_TABLE, [dict(state_of(client)[next(iter(state_of(client)))], Status="cancelled")])
+    with pytest.raises(SimulatedCrash):
+        run_dedupe(CrashingClient(client, "delete", 0), state, run_id="forced", mode="full")
+    assert run_dedupe(client, state, run_id="next").mode == "full"
+    assert run_dedupe(client, state, run_id="after").mode == "incremental"
+
+
+def test_restore_marks_are_never_copied_onto_survivors_nor_counted_as_new_duplicates(tmp_path):
+    client = LocalSsot(tmp_path / "ssot.sqlite")
+    seed_demo_once(client)
+    state = DedupeState(tmp_path / "state.sqlite")
+    run_dedupe(client, state, run_id="r1")
+    restore_run(client, "r1")
+    again = run_dedupe(client, state, run_id="r2", mode="full")
+    assert len(again.plan.deletes) == 364 and again.plan.duplicates_created_by_day == {}
+    assert not any("Restored From" in fields for fields in state_of(client).values())
+    assert len(restore_run(client, "r2").restored) == 364
+
+
+def test_airtable_without_a_durable_archive_refuses_before_deleting(monkeypatch, tmp_path):
+    from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
+    from tests.conftest import BASE_ID, TOKEN
+    from tests.fakes.airtable_server import FakeAirtable
+
+    with FakeAirtable(token=TOKEN, rate_limit=50) as server:
+        server.seed(BASE_ID, TASKS_TABLE, backlog_records())
+        monkeypatch.chdir(tmp_path)
+        environ = {"CLAWBOT_SSOT": "airtable", "AIRTABLE_API_KEY": TOKEN, "AIRTABLE_BASE_ID": BASE_ID, "AIRTABLE_ENDPOINT_URL": server.url}
+        resource = ssot_resource_from_env(environ, resolve_secrets=True).model_copy(update={"requests_per_second": 40})
+        with pytest.raises(SsotError, match="No durable dedupe archive"):
+            run_dedupe(resource.client(), resource.dedupe_state(), run_id="nowhere-to-archive")
+        assert len(server.records(BASE_ID, TASKS_TABLE)) == len(backlog_records())

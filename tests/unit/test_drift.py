@@ -1,5 +1,9 @@
 from clawbot_assets.demo.data import playbook_records
-from clawbot_assets.domain.drift import ScheduleFacts, expected_schedules, schedule_drift
+from clawbot_assets.domain.drift import (
+    ScheduleFacts,
+    expected_schedules,
+    schedule_drift,
+)
 from clawbot_assets.domain.playbook import validate_playbooks
 
 
