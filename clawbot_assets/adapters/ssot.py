@@ -19,8 +19,9 @@ KEY_FIELD = "Key"
 MAX_RECORDS_PER_WRITE = 10
 #: Airtable lists in pages of at most 100 records.
 MAX_PAGE_SIZE = 100
-#: Values per lookup formula: keeps a GET url well under Airtable's 16k limit.
-LOOKUP_BATCH = 50
+#: Values per lookup formula (a page holds 100 records); pyairtable switches to POST listRecords
+#: if the url passes 16k characters.
+LOOKUP_BATCH = 100
 
 Record = dict[str, Any]
 

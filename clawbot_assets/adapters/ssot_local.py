@@ -123,7 +123,7 @@ class LocalSsot:
         return self._find(table, "id", record_ids)
 
     def _find(self, table: str, column: str, values: Sequence[str], column_params: list[str] | None = None) -> list[Record]:
-        """Records whose ``column`` is among ``values``; one request per 50 values, as on Airtable."""
+        """Records whose ``column`` is among ``values``; one request per LOOKUP_BATCH values, as on Airtable."""
         found: list[Record] = []
         with self._connect() as connection:
             for batch in chunks(list(dict.fromkeys(values)), LOOKUP_BATCH):
