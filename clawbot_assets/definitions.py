@@ -40,7 +40,8 @@ def playbook_schedule_defs() -> dg.Definitions:
 
     Built at its own location in the component tree rather than through
     ``load_from_defs_folder``, whose root also imports every installed component library to
-    describe it to the UI: that took three quarters of the load time (1.4 s of 1.9 s).
+    describe it to the UI: building it here brought loading from 1.6 s to 0.7 s (importing
+    pandas lazily did the rest, down to 0.4 s).
     """
     tree = dg.ComponentTree.for_project(Path(__file__).parent)
     return dg.Definitions.merge(tree.build_defs(PLAYBOOK_SCHEDULES_COMPONENT), dg.Definitions(component_tree=tree))

@@ -20,6 +20,7 @@ class Checks:
     CRON_VALID = "cron_valid"
     TRIGGER_STAGE_EXISTS = "trigger_stage_exists"
     NAMES_UNIQUE = "names_unique"
+    FIELDS_VALID = "fields_valid"
     SCHEDULES_MATCH_SSOT = "schedules_match_ssot"
     UNIQUE_COMPOSITE_KEY = "unique_composite_key"
     EVERY_RECORD_HAS_KEY = "every_record_has_key"

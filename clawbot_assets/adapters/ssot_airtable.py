@@ -35,6 +35,10 @@ from clawbot_assets.adapters.ssot import (
 
 DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
 AIRTABLE_PENALTY_SECONDS = 30.0
+#: 96% of Airtable's 5 requests/s per base, leaving margin against the 30-second penalty.
+DEFAULT_REQUESTS_PER_SECOND = 4.8
+#: Waited after a 429: Airtable's penalty and one second more.
+DEFAULT_PENALTY_WAIT = AIRTABLE_PENALTY_SECONDS + 1
 _TRANSIENT_STATUSES = (502, 503, 504)
 _EXPIRED_OFFSET = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
 
@@ -43,7 +47,7 @@ class PacedSession(requests.Session):
     def __init__(
         self,
         pacer: RequestPacer,
-        penalty_seconds: float = AIRTABLE_PENALTY_SECONDS + 1,
+        penalty_seconds: float = DEFAULT_PENALTY_WAIT,
         max_rate_limit_retries: int = 5,
         max_transient_retries: int = 4,
         transient_backoff_seconds: float = 1.0,
@@ -122,9 +126,9 @@ class AirtableSsot:
         base_id: str,
         *,
         endpoint_url: str | None = None,
-        requests_per_second: float = 4.8,
+        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
         pacer_state_path: str | None = None,
-        penalty_seconds: float = AIRTABLE_PENALTY_SECONDS + 1,
+        penalty_seconds: float = DEFAULT_PENALTY_WAIT,
         transient_backoff_seconds: float = 1.0,
         archive_table: str | None = None,
         fallback_archive: Any = None,

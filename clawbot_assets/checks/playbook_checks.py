@@ -26,15 +26,15 @@ def offenders(validations: list[PlaybookValidation], codes: frozenset[str]) -> d
     }
 
 
-def problem_check_result(validations: list[PlaybookValidation], codes: frozenset[str], severity: dg.AssetCheckSeverity) -> dg.AssetCheckResult:
-    found = offenders(validations, codes)
+def offenders_result(found: dict[str, str], severity: dg.AssetCheckSeverity, checked: int) -> dg.AssetCheckResult:
+    """Passes when no playbook offends; the metadata names each one and what is wrong."""
     return dg.AssetCheckResult(
         passed=not found,
         severity=severity,
         metadata={
             "failing_playbooks": dg.MetadataValue.int(len(found)),
             "offenders": dg.MetadataValue.json(found),
-            "checked_playbooks": dg.MetadataValue.int(len(validations)),
+            "checked_playbooks": dg.MetadataValue.int(checked),
         },
     )
 
@@ -42,7 +42,7 @@ def problem_check_result(validations: list[PlaybookValidation], codes: frozenset
 def build_problem_check(name: str, codes: frozenset[str], *, blocking: bool, severity: dg.AssetCheckSeverity, description: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=playbooks, name=name, blocking=blocking, description=description)
     def _check(playbooks: list[PlaybookValidation]) -> dg.AssetCheckResult:
-        return problem_check_result(playbooks, codes, severity)
+        return offenders_result(offenders(playbooks, codes), severity, len(playbooks))
 
     return _check
 
@@ -73,7 +73,7 @@ names_unique = build_problem_check(
 )
 
 fields_valid = build_problem_check(
-    "fields_valid",
+    Checks.FIELDS_VALID,
     frozenset(
         {
             Problem.TIER_INVALID,
@@ -108,11 +108,7 @@ def trigger_stage_exists(playbooks: list[PlaybookValidation], hubspot_deal_pipel
             found[validation.name] = f"pipeline {trigger.pipeline_id!r} does not exist in HubSpot"
         elif not pipeline.has_stage(trigger.stage_id):
             found[validation.name] = f"stage {trigger.stage_id!r} does not exist in pipeline {trigger.pipeline_id!r}"
-    return dg.AssetCheckResult(
-        passed=not found,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"failing_playbooks": dg.MetadataValue.int(len(found)), "offenders": dg.MetadataValue.json(found)},
-    )
+    return offenders_result(found, dg.AssetCheckSeverity.ERROR, len(playbooks))
 
 
 @dg.asset_check(asset=playbooks, name=Checks.SCHEDULES_MATCH_SSOT)

@@ -17,6 +17,7 @@ from clawbot_assets.resources.backends import (
     ARCHIVE_FILE,
     LOCAL_CRM_FILE,
     LOCAL_SSOT_FILE,
+    dedupe_state_file,
 )
 
 SEEDED_MARKER = "demo_seeded_at"
@@ -41,7 +42,7 @@ def ensure_crm_fixture(path: Path) -> Path:
 
 def reset_demo(data_dir: Path) -> None:
     """Delete the local SSOT, archive, dedupe state and CRM fixture, then seed afresh."""
-    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, "dedupe_state_local.sqlite", LOCAL_CRM_FILE):
+    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, dedupe_state_file("local"), LOCAL_CRM_FILE):
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
     seed_demo_once(LocalSsot(data_dir / LOCAL_SSOT_FILE))

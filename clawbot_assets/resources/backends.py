@@ -46,6 +46,11 @@ def require(value: str | None, variable: str, system: str) -> str:
     return value
 
 
+def dedupe_state_file(owner: str) -> str:
+    """The dedupe state of one backend (``local``) or one Airtable base (``airtable_<base id>``)."""
+    return f"dedupe_state_{owner}.sqlite"
+
+
 def data_dir(environ: Mapping[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
     return str(Path(environ.get(DATA_DIR) or DEFAULT_DATA_DIR).resolve())

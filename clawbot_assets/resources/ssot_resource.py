@@ -11,7 +11,11 @@ from pydantic import Field
 
 from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import SsotClient
-from clawbot_assets.adapters.ssot_airtable import AirtableSsot
+from clawbot_assets.adapters.ssot_airtable import (
+    DEFAULT_PENALTY_WAIT,
+    DEFAULT_REQUESTS_PER_SECOND,
+    AirtableSsot,
+)
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.resources.backends import (
     ARCHIVE_FILE,
@@ -22,6 +26,7 @@ from clawbot_assets.resources.backends import (
     SSOT_SWITCH,
     check_backend,
     data_dir,
+    dedupe_state_file,
     require,
     selected_backend,
 )
@@ -40,8 +45,8 @@ class SsotResource(dg.ConfigurableResource):
     local_archive_is_durable: bool = True
     """With Airtable and no archive table, the archive is a file in ``data_dir``: only allowed
     when the operator chose that directory (``CLAWBOT_DATA_DIR``), never by default."""
-    requests_per_second: float = 4.8
-    penalty_seconds: float = 31.0
+    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    penalty_seconds: float = DEFAULT_PENALTY_WAIT
 
     def client(self) -> SsotClient:
         check_backend(SSOT_SWITCH, self.backend, SSOT_BACKENDS)
@@ -63,11 +68,10 @@ class SsotResource(dg.ConfigurableResource):
             seed_demo_once(local)
         return local
 
-
     def dedupe_state(self) -> DedupeState:
         """Dedupe state belongs to one base: each backend and base gets its own file."""
-        suffix = f"airtable_{self.airtable_base_id}" if self.backend == "airtable" else self.backend
-        return DedupeState(Path(self.data_dir) / f"dedupe_state_{suffix}.sqlite")
+        owner = f"airtable_{self.airtable_base_id}" if self.backend == "airtable" else self.backend
+        return DedupeState(Path(self.data_dir) / dedupe_state_file(owner))
 
 
 def ssot_resource_from_env(environ: Mapping[str, str] | None = None, *, resolve_secrets: bool = False) -> SsotResource:

@@ -174,11 +174,11 @@ def restore_run(client: SsotClient, dedupe_run_id: str) -> RestoreReport:
     """
     archived = [entry.record for entry in client.archived(dedupe_run_id)]
     original_ids = [record["id"] for record in archived]
-    present = {record["id"] for record in client.find_by_ids(TASKS_TABLE, original_ids)} if archived else set()
+    present = {record["id"] for record in client.find_by_ids(TASKS_TABLE, original_ids)}
     restored_before = {
         record["fields"].get(RESTORED_FROM_FIELD)
         for record in client.find_by_field(TASKS_TABLE, RESTORED_FROM_FIELD, original_ids)
-    } if archived else set()
+    }
     to_restore = [
         record for record in archived if record["id"] not in present and record["id"] not in restored_before
     ]
