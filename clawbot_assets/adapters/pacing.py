@@ -15,6 +15,10 @@ from pathlib import Path
 from filelock import FileLock
 
 
+#: How late after its slot, as a share of the interval, a request may still be sent.
+LATE_SLACK = 0.1
+
+
 class RequestPacer:
     def __init__(self, requests_per_second: float, state_path: str | Path | None = None):
         if requests_per_second <= 0:
@@ -46,12 +50,20 @@ class RequestPacer:
                 return slot
 
     def wait_for_slot(self) -> float:
-        """Block until this process may send one request; returns the seconds waited."""
-        slot = self._reserve(time.time(), self.interval)
-        delay = slot - time.time()
-        if delay > 0:
-            time.sleep(delay)
-        return max(delay, 0.0)
+        """Block until this process may send one request; returns the seconds waited.
+
+        A process that wakes more than a tenth of an interval after its slot (a loaded host can
+        deschedule it for longer than a slot) gives the slot up and takes a fresh one: sending
+        late would land its request right beside the next process's.
+        """
+        started = time.time()
+        while True:
+            slot = self._reserve(time.time(), self.interval)
+            delay = slot - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            if time.time() - slot <= self.interval * LATE_SLACK:
+                return time.time() - started
 
     def penalise(self, seconds: float) -> None:
         """After a 429 nobody sends for ``seconds``: Airtable rejects everything until then."""
