@@ -10,29 +10,38 @@ from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
-from clawbot_assets.checks import playbook_checks, queue_checks
+from clawbot_assets.checks import queue_checks
+from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
 from clawbot_assets.jobs import (
     nightly_dedupe_job,
     playbook_run_job,
     playbooks_refresh_job,
 )
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
-from clawbot_assets.resources.crm_resource import crm_resource_from_env
-from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
-from clawbot_assets.restore import restore_dedupe
+from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
+from clawbot_assets.resources import resources_from_env
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
 from schedules.playbooks_refresh import playbooks_refresh_schedule
 
 
-def build_defs(resources: Mapping[str, dg.ConfigurableResource], dedupe_timezone: str = "UTC") -> dg.Definitions:
+def build_defs(
+    resources: Mapping[str, dg.ConfigurableResource],
+    dedupe_timezone: str = "UTC",
+    playbook_schedules: dg.Definitions | None = None,
+) -> dg.Definitions:
+    """``playbook_schedules`` defaults to the snapshot-built component; tests pass their own."""
+    playbook_schedules = playbook_schedule_defs() if playbook_schedules is None else playbook_schedules
     core = dg.Definitions(
         assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales],
-        asset_checks=dg.load_asset_checks_from_modules([playbook_checks, queue_checks]),
-        jobs=[playbook_run_job, playbooks_refresh_job, nightly_dedupe_job, restore_dedupe],
+        asset_checks=[
+            build_playbook_checks(loaded_schedules(playbook_schedules.schedules or [])),
+            *dg.load_asset_checks_from_modules([queue_checks]),
+        ],
+        jobs=[playbook_run_job, playbooks_refresh_job, nightly_dedupe_job, dedupe_dry_run, restore_dedupe, acknowledge_contacted_twice],
         schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule],
         resources=dict(resources),
     )
-    return dg.Definitions.merge(core, playbook_schedule_defs())
+    return dg.Definitions.merge(core, playbook_schedules)
 
 
 def playbook_schedule_defs() -> dg.Definitions:
@@ -51,6 +60,6 @@ def playbook_schedule_defs() -> dg.Definitions:
 def defs() -> dg.Definitions:
     """Environment is read here, when the code location loads, never at import."""
     return build_defs(
-        {"ssot": ssot_resource_from_env(), "crm": crm_resource_from_env()},
+        resources_from_env(),
         dedupe_timezone=os.environ.get(DEDUPE_TIMEZONE_VARIABLE) or "UTC",
     )

@@ -11,12 +11,10 @@ from clawbot_assets.names import (
     PLAYBOOK_RUN_JOB,
     PLAYBOOKS_REFRESH_JOB,
 )
-from clawbot_assets.partitions import playbook_partitions
 
 playbook_run_job = dg.define_asset_job(
     PLAYBOOK_RUN_JOB,
     selection=dg.AssetSelection.assets(playbook_tasks),
-    partitions_def=playbook_partitions,
     executor_def=dg.in_process_executor,
     description="One playbook run: its deals become tasks in task_queue_sales. Partitioned by playbook slug.",
 )

@@ -1,8 +1,13 @@
 """Public names that runbooks, alerts and operators depend on. Renaming one is a breaking change."""
 
 PLAYBOOK_PARTITIONS = "playbook"
+PLAYBOOKS = "playbooks"
+TASK_QUEUE_SALES = "task_queue_sales"
 PLAYBOOK_RUN_JOB = "playbook_run"
 NIGHTLY_DEDUPE_JOB = "nightly_dedupe"
+DEDUPE_DRY_RUN_JOB = "dedupe_dry_run"
+RESTORE_DEDUPE_JOB = "restore_dedupe"
+ACKNOWLEDGE_CONTACTED_TWICE_JOB = "acknowledge_contacted_twice"
 PLAYBOOKS_REFRESH_JOB = "playbooks_refresh"
 PLAYBOOKS_REFRESH_SCHEDULE = "playbooks_refresh_schedule"
 NIGHTLY_DEDUPE_SCHEDULE = "nightly_dedupe_schedule"
@@ -13,6 +18,8 @@ AIRTABLE_POOL = "airtable"
 PLAYBOOK_SCHEDULES_COMPONENT = "playbook_schedules"
 SCHEDULED_FOR_TAG = "clawbot/scheduled_for"
 PLAYBOOK_TAG = "clawbot/playbook"
+#: Set on a playbook run that wrote nothing because its playbook is disabled or owned by n8n.
+SKIPPED_TAG = "clawbot/skipped"
 
 
 class Checks:
@@ -25,6 +32,7 @@ class Checks:
     UNIQUE_COMPOSITE_KEY = "unique_composite_key"
     EVERY_RECORD_HAS_KEY = "every_record_has_key"
     NO_NEW_DUPLICATES_7D = "no_new_duplicates_7d"
+    NO_DEAL_CONTACTED_TWICE = "no_deal_contacted_twice"
 
 
 def schedule_name(slug: str) -> str:

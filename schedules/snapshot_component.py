@@ -9,6 +9,7 @@ builds the schedules from the file it wrote.
 import datetime as dt
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,15 +19,13 @@ from dagster.components import (
     DefsStateConfigArgs,
     ResolvedDefsStateConfig,
 )
-from dagster.components.utils.project_paths import get_local_state_path
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.domain.playbook import validate_playbooks
-from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
+from clawbot_assets.resources import ssot_from_env
 from schedules.playbook_schedules import build_playbook_schedules
 
 SNAPSHOT_KEY = "clawbot_playbooks_snapshot"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger(__name__)
 
 
@@ -40,15 +39,6 @@ def read_snapshot(state_path: Path) -> dict:
     return json.loads(state_path.read_text())
 
 
-def local_snapshot_records() -> list[dict] | None:
-    """The records the loaded schedules were built from, or None when there is no snapshot."""
-    state_path = get_local_state_path(SNAPSHOT_KEY, PROJECT_ROOT)
-    try:
-        return read_snapshot(state_path)["records"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 @dataclass
 class PlaybookSchedulesComponent(dg.StateBackedComponent, dg.Resolvable):
     """One ``playbook__<slug>`` schedule per playbook in the snapshot."""
@@ -60,9 +50,9 @@ class PlaybookSchedulesComponent(dg.StateBackedComponent, dg.Resolvable):
         return DefsStateConfig.from_args(self.defs_state, default_key=SNAPSHOT_KEY)
 
     def write_state_to_path(self, state_path: Path) -> None:
-        resource = ssot_resource_from_env(resolve_secrets=True)
+        resource = ssot_from_env(os.environ, resolve_secrets=True)
         records = resource.client().list_records(PLAYBOOKS_TABLE)
-        write_snapshot(state_path, records, resource.backend)
+        write_snapshot(state_path, records, resource.describe())
 
     def build_defs_from_state(self, context: dg.ComponentLoadContext, state_path: Path | None) -> dg.Definitions:
         if state_path is None:

@@ -1,8 +1,8 @@
 import dagster as dg
 import pytest
 
-from clawbot_assets.resources.crm_resource import CrmResource
-from clawbot_assets.resources.ssot_resource import SsotResource
+from clawbot_assets.resources import local_resources as local_resources_for
+from clawbot_assets.resources.ssot import AirtableSsotResource
 
 
 @pytest.fixture
@@ -12,7 +12,7 @@ def data_dir(tmp_path):
 
 @pytest.fixture
 def local_resources(data_dir):
-    return {"ssot": SsotResource(backend="local", data_dir=str(data_dir)), "crm": CrmResource(backend="local", data_dir=str(data_dir))}
+    return local_resources_for(str(data_dir))
 
 
 @pytest.fixture
@@ -25,32 +25,33 @@ BASE_ID = "appClawbotTest"
 TOKEN = "patTestToken0123456789"
 
 
+def airtable_resource(server, data_dir, **overrides) -> AirtableSsotResource:
+    """The real pyairtable adapter against ``server``, paced fast: whole-pipeline tests are
+    about semantics (pacing at Airtable's real 5 requests/s is proven in tests/adapters)."""
+    options = dict(
+        api_key=TOKEN,
+        base_id=BASE_ID,
+        endpoint_url=server.url,
+        data_dir=str(data_dir),
+        archive_dir=str(data_dir),
+        requests_per_second=400,
+        penalty_seconds=0.6,
+    )
+    return AirtableSsotResource(**{**options, **overrides})
+
+
 @pytest.fixture(params=["local", "airtable"])
 def backend(request, data_dir):
-    """The system's resources on each SSOT backend, seeded with the demo.
-
-    The Airtable variant runs the real pyairtable adapter against the local Airtable server;
-    its rate limit is raised so whole-pipeline tests stay quick (pacing at Airtable's real
-    5 requests/s is proven in tests/adapters).
-    """
+    """The system's resources on each SSOT backend, seeded with the demo."""
     from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
     from clawbot_assets.demo.data import backlog_records, playbook_records
     from tests.fakes.airtable_server import FakeAirtable
 
-    crm = CrmResource(backend="local", data_dir=str(data_dir))
+    resources = local_resources_for(str(data_dir))
     if request.param == "local":
-        yield {"ssot": SsotResource(backend="local", data_dir=str(data_dir)), "crm": crm}
+        yield resources
         return
-    with FakeAirtable(token=TOKEN, rate_limit=50, penalty_seconds=0.5) as server:
+    with FakeAirtable(token=TOKEN, rate_limit=1000, penalty_seconds=0.5) as server:
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         server.seed(BASE_ID, TASKS_TABLE, backlog_records())
-        ssot = SsotResource(
-            backend="airtable",
-            data_dir=str(data_dir),
-            airtable_api_key=TOKEN,
-            airtable_base_id=BASE_ID,
-            airtable_endpoint_url=server.url,
-            requests_per_second=40,
-            penalty_seconds=0.6,
-        )
-        yield {"ssot": ssot, "crm": crm, "server": server}
+        yield {**resources, "ssot": airtable_resource(server, data_dir), "server": server}

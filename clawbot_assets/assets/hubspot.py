@@ -1,23 +1,20 @@
 """The ``hubspot_deal_pipelines`` asset: deal pipelines and their stages, from the CRM."""
 
-
 import dagster as dg
 
-from clawbot_assets.adapters.crm import Pipeline
-from clawbot_assets.resources.crm_resource import CrmResource
+from clawbot_assets.resources.crm import CrmResource
 
 
 @dg.asset(kinds={"hubspot"}, group_name="playbooks")
-def hubspot_deal_pipelines(context: dg.AssetExecutionContext, crm: CrmResource) -> list[Pipeline]:
+def hubspot_deal_pipelines(crm: CrmResource) -> dg.MaterializeResult:
     """Deal pipelines and stages; playbook Triggers must name one of these stages."""
     client = crm.client()
     pipelines = client.deal_pipelines()
-    context.add_output_metadata(
-        {
+    return dg.MaterializeResult(
+        metadata={
             "pipelines": len(pipelines),
             "stages": sum(len(pipeline.stages) for pipeline in pipelines),
             "stage_ids": dg.MetadataValue.json({pipeline.id: [stage.id for stage in pipeline.stages] for pipeline in pipelines}),
             "crm_requests": client.requests_made,
         }
     )
-    return pipelines

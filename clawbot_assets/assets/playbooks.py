@@ -1,14 +1,60 @@
 """The ``playbooks`` asset: every row of the SSOT's Playbooks table, validated."""
 
-
 from collections import Counter
 
 import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
-from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS
-from clawbot_assets.resources.ssot_resource import SsotResource
+from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS
+from clawbot_assets.resources.ssot import SsotResource
+
+PLAYBOOK_TABLE_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("playbook", "string"),
+        dg.TableColumn("partition", "string", description="The playbook partition (slug); empty when it cannot run"),
+        dg.TableColumn("tier", "string"),
+        dg.TableColumn("enabled", "bool"),
+        dg.TableColumn("scheduler", "string"),
+        dg.TableColumn("owner", "string"),
+        dg.TableColumn("runs", "string", description="what a run of this playbook does"),
+        dg.TableColumn("problems", "string"),
+    ]
+)
+
+
+def run_outcome(validation: PlaybookValidation) -> str:
+    playbook = validation.playbook
+    if playbook is None or not validation.schedulable:
+        return "no schedule"
+    if not validation.safe_to_run:
+        return "refused"
+    if not playbook.enabled:
+        return "skipped: not Enabled"
+    if playbook.scheduler != "dagster":
+        return f"skipped: owned by {playbook.scheduler}"
+    return "creates tasks"
+
+
+def playbook_table(validations: list[PlaybookValidation]) -> dg.MetadataValue:
+    rows = []
+    for validation in validations:
+        playbook = validation.playbook
+        rows.append(
+            dg.TableRecord(
+                {
+                    "playbook": validation.name or f"<unnamed {validation.record_id}>",
+                    "partition": playbook.slug if playbook and validation.schedulable else "",
+                    "tier": (playbook.tier if playbook else None) or "",
+                    "enabled": bool(playbook and playbook.enabled),
+                    "scheduler": playbook.scheduler if playbook else "",
+                    "owner": (playbook.owner if playbook else None) or "",
+                    "runs": run_outcome(validation),
+                    "problems": "; ".join(problem.message for problem in validation.problems),
+                }
+            )
+        )
+    return dg.MetadataValue.table(rows, schema=PLAYBOOK_TABLE_SCHEMA)
 
 
 def catalog_metadata(validations: list[PlaybookValidation]) -> dict[str, dg.MetadataValue]:
@@ -22,14 +68,29 @@ def catalog_metadata(validations: list[PlaybookValidation]) -> dict[str, dg.Meta
         "scheduled_by_dagster": dg.MetadataValue.int(sum(playbook.scheduled_by_dagster for playbook in playbooks)),
         "by_problem": dg.MetadataValue.json(dict(by_problem)),
         "with_problems": dg.MetadataValue.int(sum(bool(validation.problems) for validation in validations)),
+        "catalog": playbook_table(validations),
     }
 
 
-@dg.asset(kinds={"airtable"}, group_name="playbooks", pool=AIRTABLE_POOL)
-def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> list[PlaybookValidation]:
+def sync_partitions(instance: dg.DagsterInstance, validations: list[PlaybookValidation]) -> list[str]:
+    """One partition per schedulable playbook; a partition no playbook has (say, one mistyped
+    in the UI) is removed. Returns the removed ones."""
+    wanted = [v.playbook.slug for v in validations if v.schedulable and v.playbook]
+    known = {v.playbook.slug for v in validations if v.playbook}
+    existing = instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)
+    if missing := [slug for slug in wanted if slug not in existing]:
+        instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, missing)
+    stray = [slug for slug in existing if slug not in known]
+    for slug in stray:
+        instance.delete_dynamic_partition(PLAYBOOK_PARTITIONS, slug)
+    return stray
+
+
+@dg.asset(name=PLAYBOOKS, kinds={"airtable"}, group_name="playbooks", pool=AIRTABLE_POOL)
+def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.MaterializeResult:
     """The 16 sales motions as the SSOT defines them, each with the problems found in its row.
 
-    Registers one ``playbook`` partition per schedulable playbook, so ``playbook_tasks`` can run
+    Keeps one ``playbook`` partition per schedulable playbook, so ``playbook_tasks`` can run
     for it. Problems are reported by the checks on this asset, never raised here.
     """
     client = ssot.client()
@@ -37,9 +98,13 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> list[Pla
     for validation in validations:
         if validation.problems:
             context.log.warning(f"playbook {validation.name or validation.record_id!r}: {validation.describe()}")
-    slugs = [validation.playbook.slug for validation in validations if validation.schedulable and validation.playbook]
-    new_slugs = [slug for slug in slugs if not context.instance.has_dynamic_partition(PLAYBOOK_PARTITIONS, slug)]
-    if new_slugs:
-        context.instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, new_slugs)
-    context.add_output_metadata({**catalog_metadata(validations), "ssot_requests": client.requests_made})
-    return validations
+    removed = sync_partitions(context.instance, validations)
+    if removed:
+        context.log.info(f"removed partitions that no playbook has: {removed}")
+    return dg.MaterializeResult(
+        metadata={
+            **catalog_metadata(validations),
+            "removed_partitions": dg.MetadataValue.json(removed),
+            "ssot_requests": client.requests_made,
+        }
+    )

@@ -1,18 +1,44 @@
-"""Checks on ``playbooks``. Failure metadata names each offending playbook and what is wrong."""
+"""Checks on ``playbooks``, evaluated together from one fresh read of the SSOT and of HubSpot's
+pipelines. Failure metadata names each offending playbook and what is wrong with it.
 
+None of them is blocking: ``playbook_tasks`` refuses an unsafe playbook itself, by the same
+definition (``UNSAFE_TO_RUN``), so a broken row fails its check without turning every
+``playbooks_refresh`` run red.
+"""
+
+from typing import Iterable
 
 import dagster as dg
 
 from clawbot_assets.adapters.crm import Pipeline
+from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.playbooks import playbooks
-from clawbot_assets.domain.drift import expected_schedules, schedule_drift
-from clawbot_assets.domain.playbook import (
-    PlaybookValidation,
-    Problem,
-    validate_playbooks,
-)
-from clawbot_assets.names import Checks
-from schedules.snapshot_component import local_snapshot_records
+from clawbot_assets.domain.drift import ScheduleFacts, schedule_drift
+from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation, Problem, validate_playbooks
+from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_SCHEDULE_PREFIX, Checks
+from clawbot_assets.resources.crm import CrmResource
+from clawbot_assets.resources.ssot import SsotResource
+
+#: Problem codes each check owns; the first is the one definition of "unsafe to run".
+CHECK_CODES: dict[str, frozenset[str]] = {
+    Checks.TRIGGER_AND_APPROVAL_PRESENT: UNSAFE_TO_RUN,
+    Checks.CRON_VALID: frozenset({Problem.CRON_INVALID, Problem.TIMEZONE_INVALID}),
+    Checks.NAMES_UNIQUE: frozenset({Problem.NAME_MISSING, Problem.NAME_DUPLICATE}),
+    Checks.FIELDS_VALID: frozenset(
+        {Problem.TIER_INVALID, Problem.STATUS_INVALID, Problem.SCHEDULER_INVALID, Problem.CHANNEL_INVALID}
+    ),
+}
+SEVERITY = {Checks.FIELDS_VALID: dg.AssetCheckSeverity.WARN}
+DESCRIPTIONS = {
+    Checks.TRIGGER_AND_APPROVAL_PRESENT: "Every playbook is safe to run: a valid Trigger and Approval (COLD needs manual), "
+    "and a valid Daily Cap and Cooldown. A failing playbook's runs are refused.",
+    Checks.CRON_VALID: "Every playbook has a valid 5-field cron and an IANA timezone; a failing one has no schedule.",
+    Checks.NAMES_UNIQUE: "Every playbook has a Name, and no two Names make the same slug; a failing one has no schedule.",
+    Checks.FIELDS_VALID: "Tier, Status, Scheduler and Channel hold allowed values.",
+    Checks.TRIGGER_STAGE_EXISTS: "Every playbook Trigger names a pipeline and a stage that HubSpot really has.",
+    Checks.SCHEDULES_MATCH_SSOT: "The loaded playbook schedules match the live SSOT. On failure: "
+    "`dg utils refresh-defs-state`, then reload the code location.",
+}
 
 
 def offenders(validations: list[PlaybookValidation], codes: frozenset[str]) -> dict[str, str]:
@@ -26,11 +52,11 @@ def offenders(validations: list[PlaybookValidation], codes: frozenset[str]) -> d
     }
 
 
-def offenders_result(found: dict[str, str], severity: dg.AssetCheckSeverity, checked: int) -> dg.AssetCheckResult:
-    """Passes when no playbook offends; the metadata names each one and what is wrong."""
+def offenders_result(name: str, found: dict[str, str], checked: int) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
+        check_name=name,
         passed=not found,
-        severity=severity,
+        severity=SEVERITY.get(name, dg.AssetCheckSeverity.ERROR),
         metadata={
             "failing_playbooks": dg.MetadataValue.int(len(found)),
             "offenders": dg.MetadataValue.json(found),
@@ -39,94 +65,60 @@ def offenders_result(found: dict[str, str], severity: dg.AssetCheckSeverity, che
     )
 
 
-def build_problem_check(name: str, codes: frozenset[str], *, blocking: bool, severity: dg.AssetCheckSeverity, description: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=playbooks, name=name, blocking=blocking, description=description)
-    def _check(playbooks: list[PlaybookValidation]) -> dg.AssetCheckResult:
-        return offenders_result(offenders(playbooks, codes), severity, len(playbooks))
-
-    return _check
-
-
-trigger_and_approval_present = build_problem_check(
-    Checks.TRIGGER_AND_APPROVAL_PRESENT,
-    frozenset({Problem.TRIGGER_MISSING, Problem.TRIGGER_INVALID, Problem.APPROVAL_MISSING, Problem.APPROVAL_INVALID, Problem.COLD_NOT_MANUAL}),
-    blocking=True,
-    severity=dg.AssetCheckSeverity.ERROR,
-    description="Every playbook has a valid Trigger and Approval, and COLD playbooks need manual approval. "
-    "Blocking: a failure stops every downstream asset in the run.",
-)
-
-cron_valid = build_problem_check(
-    Checks.CRON_VALID,
-    frozenset({Problem.CRON_INVALID, Problem.TIMEZONE_INVALID}),
-    blocking=False,
-    severity=dg.AssetCheckSeverity.ERROR,
-    description="Every playbook has a valid 5-field cron and an IANA timezone; a failing one has no schedule.",
-)
-
-names_unique = build_problem_check(
-    Checks.NAMES_UNIQUE,
-    frozenset({Problem.NAME_MISSING, Problem.NAME_DUPLICATE}),
-    blocking=False,
-    severity=dg.AssetCheckSeverity.ERROR,
-    description="Every playbook has a Name, and no two Names make the same slug; a failing one has no schedule.",
-)
-
-fields_valid = build_problem_check(
-    Checks.FIELDS_VALID,
-    frozenset(
-        {
-            Problem.TIER_INVALID,
-            Problem.DAILY_CAP_INVALID,
-            Problem.COOLDOWN_INVALID,
-            Problem.STATUS_INVALID,
-            Problem.SCHEDULER_INVALID,
-            Problem.CHANNEL_INVALID,
-        }
-    ),
-    blocking=False,
-    severity=dg.AssetCheckSeverity.WARN,
-    description="Tier, Daily Cap, Cooldown Days, Status, Scheduler and Channel hold allowed values.",
-)
-
-
-@dg.asset_check(
-    asset=playbooks,
-    name=Checks.TRIGGER_STAGE_EXISTS,
-    additional_ins={"hubspot_deal_pipelines": dg.AssetIn()},
-)
-def trigger_stage_exists(playbooks: list[PlaybookValidation], hubspot_deal_pipelines: list[Pipeline]) -> dg.AssetCheckResult:
-    """Every playbook Trigger names a pipeline and a stage that HubSpot really has."""
-    pipelines = {pipeline.id: pipeline for pipeline in hubspot_deal_pipelines}
+def missing_stages(validations: list[PlaybookValidation], pipelines: list[Pipeline]) -> dict[str, str]:
+    by_id = {pipeline.id: pipeline for pipeline in pipelines}
     found: dict[str, str] = {}
-    for validation in playbooks:
+    for validation in validations:
         trigger = validation.playbook.trigger if validation.playbook else None
         if trigger is None:
             continue
-        pipeline = pipelines.get(trigger.pipeline_id)
+        pipeline = by_id.get(trigger.pipeline_id)
         if pipeline is None:
             found[validation.name] = f"pipeline {trigger.pipeline_id!r} does not exist in HubSpot"
         elif not pipeline.has_stage(trigger.stage_id):
             found[validation.name] = f"stage {trigger.stage_id!r} does not exist in pipeline {trigger.pipeline_id!r}"
-    return offenders_result(found, dg.AssetCheckSeverity.ERROR, len(playbooks))
+    return found
 
 
-@dg.asset_check(asset=playbooks, name=Checks.SCHEDULES_MATCH_SSOT)
-def schedules_match_ssot(playbooks: list[PlaybookValidation]) -> dg.AssetCheckResult:
-    """The snapshot the playbook schedules were built from still matches the live SSOT.
+def loaded_schedules(schedules: Iterable[dg.ScheduleDefinition]) -> dict[str, ScheduleFacts]:
+    """The facts of the playbook schedules this code location really loaded, wherever the
+    snapshot they were built from is stored."""
+    return {
+        schedule.name: ScheduleFacts(
+            str(schedule.cron_schedule),
+            schedule.execution_timezone or "UTC",
+            schedule.default_status == dg.DefaultScheduleStatus.RUNNING,
+        )
+        for schedule in schedules
+        if schedule.name.startswith(PLAYBOOK_SCHEDULE_PREFIX)
+    }
 
-    On failure: `dg utils refresh-defs-state`, then reload the code location.
-    """
-    snapshot = local_snapshot_records()
-    loaded = expected_schedules(validate_playbooks(snapshot)) if snapshot is not None else {}
-    drift = schedule_drift(playbooks, loaded)
-    return dg.AssetCheckResult(
-        passed=not drift,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "drifted_schedules": dg.MetadataValue.int(len(drift)),
-            "drift": dg.MetadataValue.json(drift),
-            "snapshot_found": snapshot is not None,
-            "loaded_schedules": dg.MetadataValue.int(len(loaded)),
-        },
+
+def build_playbook_checks(loaded: dict[str, ScheduleFacts]) -> dg.AssetChecksDefinition:
+    """The checks on ``playbooks``; ``loaded`` is what ``schedules_match_ssot`` compares the
+    live SSOT with, bound when the code location assembles its Definitions."""
+
+    @dg.multi_asset_check(
+        name="playbook_checks",
+        pool=AIRTABLE_POOL,
+        specs=[dg.AssetCheckSpec(name, asset=playbooks, description=text) for name, text in DESCRIPTIONS.items()],
     )
+    def _checks(ssot: SsotResource, crm: CrmResource) -> Iterable[dg.AssetCheckResult]:
+        validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE))
+        for name, codes in CHECK_CODES.items():
+            yield offenders_result(name, offenders(validations, codes), len(validations))
+        pipelines = crm.client().deal_pipelines()
+        yield offenders_result(Checks.TRIGGER_STAGE_EXISTS, missing_stages(validations, pipelines), len(validations))
+        drift = schedule_drift(validations, loaded)
+        yield dg.AssetCheckResult(
+            check_name=Checks.SCHEDULES_MATCH_SSOT,
+            passed=not drift,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "drifted_schedules": dg.MetadataValue.int(len(drift)),
+                "drift": dg.MetadataValue.json(drift),
+                "loaded_schedules": dg.MetadataValue.int(len(loaded)),
+            },
+        )
+
+    return _checks

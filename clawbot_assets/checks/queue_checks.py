@@ -1,4 +1,6 @@
-"""Checks on ``task_queue_sales``: one record per Key, every record keyed, no new duplicates."""
+"""Checks on ``task_queue_sales``. They read what they need from the asset's last
+materialisation and the dedupe history in the event log, and re-read the SSOT: nothing comes
+from a pickled output, so a check re-executed in another container sees the same facts."""
 
 import datetime as dt
 from collections import defaultdict
@@ -7,12 +9,12 @@ from typing import Iterable
 import dagster as dg
 
 from clawbot_assets.adapters.ssot import KEY_FIELD, TASKS_TABLE, Record
-from clawbot_assets.assets.task_queue_sales import LISTED, task_queue_sales
+from clawbot_assets.assets.dedupe_events import ASSET_KEY, read_history
+from clawbot_assets.assets.task_queue_sales import LISTED, listed, task_queue_sales
 from clawbot_assets.domain.duplicate_audit import seven_day_verdict
 from clawbot_assets.domain.keys import derive_key
 from clawbot_assets.names import AIRTABLE_POOL, Checks
-from clawbot_assets.resources.ssot_resource import SsotResource
-from clawbot_assets.services.dedupe_runner import DedupeReport
+from clawbot_assets.resources.ssot import SsotResource
 
 
 def duplicate_keys(records: Iterable[Record]) -> dict[str, list[str]]:
@@ -25,14 +27,22 @@ def duplicate_keys(records: Iterable[Record]) -> dict[str, list[str]]:
     return {key: sorted(ids) for key, ids in holders.items() if len(ids) > 1}
 
 
-def verification_records(report: DedupeReport, ssot: SsotResource) -> list[Record]:
-    """Re-read what the run could have left duplicated: the whole table after a full pass,
-    the keys it touched after an incremental one (records it found no key for are added from
-    its plan, since no key lookup can return them)."""
-    client = ssot.client()
-    if report.mode == "full":
+def _latest_metadata(instance: dg.DagsterInstance) -> dict:
+    event = instance.get_latest_materialization_event(ASSET_KEY)
+    materialization = event.asset_materialization if event else None
+    return {name: value.value for name, value in (materialization.metadata if materialization else {}).items()}
+
+
+def verification_records(client, metadata: dict) -> list[Record]:
+    """Re-read what the last run could have left duplicated: the whole table after a full pass;
+    after an incremental one, the records changed since its window opened and every record
+    holding one of their keys."""
+    if metadata.get("mode") != "incremental" or not metadata.get("audited_from"):
         return client.list_records(TASKS_TABLE)
-    return client.find_by_keys(TASKS_TABLE, report.keys_touched)
+    changed = client.list_records(TASKS_TABLE, changed_since=dt.datetime.fromisoformat(metadata["audited_from"]))
+    keys = {key for record in changed if (key := derive_key(record.get("fields") or {}).key)}
+    seen = {record["id"] for record in changed}
+    return changed + [record for record in client.find_by_keys(TASKS_TABLE, sorted(keys)) if record["id"] not in seen]
 
 
 @dg.multi_asset_check(
@@ -42,59 +52,38 @@ def verification_records(report: DedupeReport, ssot: SsotResource) -> list[Recor
                           description="No two records share a Key. Blocking: a failure stops everything downstream."),
         dg.AssetCheckSpec(Checks.EVERY_RECORD_HAS_KEY, asset=task_queue_sales,
                           description="Every record carries its Key; rows no key can be derived from are listed."),
-    ]
+    ],
 )
-def key_integrity(task_queue_sales: DedupeReport, ssot: SsotResource) -> Iterable[dg.AssetCheckResult]:
-    if task_queue_sales.dry_run:
-        plan = task_queue_sales.plan
-        groups = plan.duplicate_groups
-        missing_key = len(plan.key_backfills) + sum("Key" in changes for _record_id, changes in plan.updates)
-        yield dg.AssetCheckResult(
-            check_name=Checks.UNIQUE_COMPOSITE_KEY,
-            passed=groups == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"duplicate_keys": groups, "dry_run": True, "planned_deletes": len(plan.deletes)},
-        )
-        yield dg.AssetCheckResult(
-            check_name=Checks.EVERY_RECORD_HAS_KEY,
-            passed=not plan.unkeyable and not missing_key,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"unkeyable": len(plan.unkeyable), "missing_key": missing_key, "dry_run": True},
-        )
-        return
-    records = verification_records(task_queue_sales, ssot)
+def key_integrity(context: dg.AssetCheckExecutionContext, ssot: SsotResource) -> Iterable[dg.AssetCheckResult]:
+    metadata = _latest_metadata(context.instance)
+    records = verification_records(ssot.client(), metadata)
     duplicates = duplicate_keys(records)
     yield dg.AssetCheckResult(
         check_name=Checks.UNIQUE_COMPOSITE_KEY,
         passed=not duplicates,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "duplicate_keys": len(duplicates),
-            "offenders": dg.MetadataValue.json(dict(list(duplicates.items())[:LISTED])),
-            "records_verified": len(records),
-        },
+        metadata={"duplicate_keys": len(duplicates), "offenders": listed(duplicates), "records_verified": len(records)},
     )
     missing = {
         record["id"]: derive_key(record.get("fields") or {}).problem or "Key not written"
         for record in records
         if not (record.get("fields") or {}).get(KEY_FIELD)
     }
-    missing.update(task_queue_sales.plan.unkeyable)
+    missing.update(metadata.get("unkeyable_records") or {})
     yield dg.AssetCheckResult(
         check_name=Checks.EVERY_RECORD_HAS_KEY,
         passed=not missing,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"missing_key": len(missing), "offenders": dg.MetadataValue.json(dict(list(missing.items())[:LISTED]))},
+        metadata={"missing_key": len(missing), "offenders": listed(missing)},
     )
 
 
 @dg.asset_check(asset=task_queue_sales, name=Checks.NO_NEW_DUPLICATES_7D)
-def no_new_duplicates_7d(ssot: SsotResource) -> dg.AssetCheckResult:
+def no_new_duplicates_7d(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     """No duplicate was created in the last 7 whole days, by the dedupe history. A day no
     dedupe run covered is listed as unaudited and fails the check too, as a warning."""
     today = dt.datetime.now(dt.timezone.utc).date()
-    runs = ssot.dedupe_state().runs_since(dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), dt.timezone.utc))
-    verdict = seven_day_verdict(runs, today)
+    verdict = seven_day_verdict(read_history(context.instance).runs, today)
     return dg.AssetCheckResult(
         passed=verdict.clean,
         severity=dg.AssetCheckSeverity.ERROR if verdict.duplicates else dg.AssetCheckSeverity.WARN,
@@ -104,4 +93,16 @@ def no_new_duplicates_7d(ssot: SsotResource) -> dg.AssetCheckResult:
             "unaudited_days": dg.MetadataValue.json(list(verdict.unaudited_days)),
             "days": dg.MetadataValue.json(list(verdict.days)),
         },
+    )
+
+
+@dg.asset_check(asset=task_queue_sales, name=Checks.NO_DEAL_CONTACTED_TWICE)
+def no_deal_contacted_twice(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    """No deal contacted twice is waiting for follow-up. Damage already done stays listed here
+    until someone acknowledges it with the acknowledge_contacted_twice job."""
+    open_keys = read_history(context.instance).open_contacted_twice()
+    return dg.AssetCheckResult(
+        passed=not open_keys,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"deals_contacted_twice": len(open_keys), "keys": dg.MetadataValue.json(open_keys[:LISTED])},
     )

@@ -4,17 +4,18 @@
 ``reset`` puts the demo back as it was first seeded, discarding local changes.
 """
 
+import os
 import sys
 from pathlib import Path
 
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.demo.seed import ensure_crm_fixture, reset_demo, seed_demo_once
-from clawbot_assets.resources.backends import LOCAL_CRM_FILE, LOCAL_SSOT_FILE, data_dir
+from clawbot_assets.resources.backends import DATA_DIR, DEFAULT_DATA_DIR, LOCAL_CRM_FILE, LOCAL_SSOT_FILE
 
 
 def main(argv: list[str]) -> int:
     command = argv[1:]
-    target = Path(data_dir())
+    target = Path(os.environ.get(DATA_DIR) or DEFAULT_DATA_DIR).resolve()
     if command == ["reset"]:
         reset_demo(target)
         print(f"demo data reset in {target}")

@@ -13,12 +13,7 @@ from pathlib import Path
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.demo.data import backlog_records, hubspot_fixture, playbook_records
-from clawbot_assets.resources.backends import (
-    ARCHIVE_FILE,
-    LOCAL_CRM_FILE,
-    LOCAL_SSOT_FILE,
-    dedupe_state_file,
-)
+from clawbot_assets.resources.backends import ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE, LOCAL_SSOT_FILE
 
 SEEDED_MARKER = "demo_seeded_at"
 
@@ -41,8 +36,9 @@ def ensure_crm_fixture(path: Path) -> Path:
 
 
 def reset_demo(data_dir: Path) -> None:
-    """Delete the local SSOT, archive, dedupe state and CRM fixture, then seed afresh."""
-    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, dedupe_state_file("local"), LOCAL_CRM_FILE):
+    """Delete the local SSOT, archive, key-index cache and CRM fixture, then seed afresh.
+    The dedupe history is in Dagster's storage; a reset SSOT makes the next dedupe a full pass."""
+    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE):
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
     seed_demo_once(LocalSsot(data_dir / LOCAL_SSOT_FILE))

@@ -19,6 +19,9 @@ from clawbot_assets.domain.playbook import Playbook
 IDENTITY_FIELDS = ("Key", "Playbook", "Deal ID", "Step", "Due Date")
 NEW_TASK_STATUS = "pending"
 SOURCE = "dagster"
+#: A deal flagged do-not-contact still gets its task, born intercepted with this reason, so
+#: the run says what happened to it instead of silently dropping it (DESIGN §3 guardrails).
+DO_NOT_CONTACT_REASON = "do_not_contact"
 
 
 def due_date_for(playbook: Playbook, scheduled_for: dt.datetime) -> dt.date:
@@ -52,7 +55,17 @@ def _same_identity(wanted: Mapping[str, Any], existing: Mapping[str, Any]) -> bo
     return all(str(existing.get(name, "")) == str(wanted[name]) for name in IDENTITY_FIELDS)
 
 
-def plan_upsert(rows: Sequence[Mapping[str, Any]], existing_records: Iterable[Mapping[str, Any]]) -> UpsertPlan:
+def new_task(row: Mapping[str, Any], do_not_contact: bool) -> dict[str, Any]:
+    if do_not_contact:
+        return {**row, "Status": "intercepted", "Intercept Reason": DO_NOT_CONTACT_REASON, "Source": SOURCE}
+    return {**row, "Status": NEW_TASK_STATUS, "Source": SOURCE}
+
+
+def plan_upsert(
+    rows: Sequence[Mapping[str, Any]],
+    existing_records: Iterable[Mapping[str, Any]],
+    do_not_contact: frozenset[str] = frozenset(),
+) -> UpsertPlan:
     """Split rows into creates, updates and no-ops against the records already stored under their Key.
 
     A Key stored on several records would make Airtable refuse the whole request, so such rows
@@ -67,7 +80,7 @@ def plan_upsert(rows: Sequence[Mapping[str, Any]], existing_records: Iterable[Ma
         if len(matches) > 1:
             plan.ambiguous[row["Key"]] = [record["id"] for record in matches]
         elif not matches:
-            plan.to_create.append({**row, "Status": NEW_TASK_STATUS, "Source": SOURCE})
+            plan.to_create.append(new_task(row, row["Deal ID"] in do_not_contact))
         elif _same_identity(row, matches[0]["fields"]):
             plan.unchanged.append(row["Key"])
         else:

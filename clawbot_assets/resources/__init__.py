@@ -1,1 +1,113 @@
-"""Dagster resources: configuration in, adapter clients out."""
+"""The one place that reads the ``CLAWBOT_*`` switches and picks each system's resource.
+
+Every system defaults to its embedded local implementation. Switching one to its real
+backend never falls back to local: a missing credential fails the run that needs it, naming
+the variable. Nothing here touches the network, and an unknown switch value still lets the
+code location load; runs that need that system fail at start, naming the switch.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from clawbot_assets.resources.backends import (
+    CRM_SWITCH,
+    DATA_DIR,
+    DEFAULT_DATA_DIR,
+    KEY_INDEX_SWITCH,
+    RATE_LIMITER_URL,
+    SSOT_SWITCH,
+)
+from clawbot_assets.resources.crm import (
+    DEFAULT_DNC_PROPERTY,
+    CrmResource,
+    HubSpotCrmResource,
+    LocalCrmResource,
+    MisconfiguredCrmResource,
+)
+from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource, S3KeyIndexResource
+from clawbot_assets.resources.ssot import (
+    AirtableSsotResource,
+    LocalSsotResource,
+    MisconfiguredSsotResource,
+    SsotResource,
+)
+
+Environ = Mapping[str, str]
+
+
+def _switch(environ: Environ, variable: str) -> str:
+    return (environ.get(variable) or "local").strip().lower()
+
+
+def _unknown(variable: str, allowed: tuple[str, ...]) -> str:
+    """The value is left out on purpose: a secret pasted into the wrong variable stays secret."""
+    return f"{variable} names no backend; set it to one of: {', '.join(allowed)}"
+
+
+def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotResource:
+    """Inside Dagster the API key stays an ``EnvVar``, resolved at run start and never shown in
+    the UI; outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly."""
+    data_dir = environ.get(DATA_DIR) or DEFAULT_DATA_DIR
+    backend = _switch(environ, SSOT_SWITCH)
+    if backend == "local":
+        return LocalSsotResource(data_dir=data_dir)
+    if backend != "airtable":
+        return MisconfiguredSsotResource(problem=_unknown(SSOT_SWITCH, ("local", "airtable")))
+    return AirtableSsotResource(
+        api_key=environ.get("AIRTABLE_API_KEY", "") if resolve_secrets else dg.EnvVar("AIRTABLE_API_KEY"),
+        base_id=environ.get("AIRTABLE_BASE_ID"),
+        data_dir=data_dir,
+        endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
+        archive_table=environ.get("AIRTABLE_ARCHIVE_TABLE"),
+        archive_dir=environ.get(DATA_DIR),
+        rate_limiter_url=environ.get(RATE_LIMITER_URL),
+    )
+
+
+def crm_from_env(environ: Environ) -> CrmResource:
+    backend = _switch(environ, CRM_SWITCH)
+    if backend == "local":
+        return LocalCrmResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    if backend != "hubspot":
+        return MisconfiguredCrmResource(problem=_unknown(CRM_SWITCH, ("local", "hubspot")))
+    return HubSpotCrmResource(
+        access_token=dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
+        host=environ.get("HUBSPOT_HOST"),
+        do_not_contact_property=environ.get("HUBSPOT_DNC_PROPERTY") or DEFAULT_DNC_PROPERTY,
+    )
+
+
+def key_index_from_env(environ: Environ) -> KeyIndexResource:
+    uri = environ.get(KEY_INDEX_SWITCH)
+    if not uri:
+        return LocalKeyIndexResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    location = urlsplit(uri)
+    return S3KeyIndexResource(
+        s3=S3Resource(endpoint_url=environ.get("AWS_ENDPOINT_URL") or None),
+        bucket=location.netloc,
+        prefix=location.path,
+    )
+
+
+RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
+    "ssot": ssot_from_env,
+    "crm": crm_from_env,
+    "key_index": key_index_from_env,
+}
+
+
+def resources_from_env(environ: Environ | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources dict for the deployment the environment describes."""
+    environ = os.environ if environ is None else environ
+    return {name: factory(environ) for name, factory in RESOURCE_FACTORIES.items()}
+
+
+def local_resources(data_dir: str) -> dict[str, dg.ConfigurableResource]:
+    """Every system on its embedded backend under ``data_dir``: the demo, tests and benchmarks."""
+    return resources_from_env({DATA_DIR: data_dir})

@@ -1,56 +1,36 @@
-"""Which backend each external system uses, chosen by environment variables.
-
-The embedded local backend is the default for everything. ``CLAWBOT_SSOT=airtable`` and
-``CLAWBOT_CRM=hubspot`` switch one system each to its real implementation. A system switched
-to real never falls back to local: a missing credential fails the run that needs it, with the
-variable's name, and never stops the definitions from loading.
-"""
+"""Names shared by the resources: the backend switches, the data directory, and the error
+a misconfigured backend raises. Nothing here reads the environment; ``resources.__init__``
+does, once, when the code location loads."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Mapping
 
 SSOT_SWITCH = "CLAWBOT_SSOT"
 CRM_SWITCH = "CLAWBOT_CRM"
+KEY_INDEX_SWITCH = "CLAWBOT_KEY_INDEX_S3_URI"
+RATE_LIMITER_URL = "CLAWBOT_RATE_LIMITER_URL"
 DATA_DIR = "CLAWBOT_DATA_DIR"
 DEFAULT_DATA_DIR = ".local_data"
 #: Files of the embedded backend inside the data directory.
 LOCAL_SSOT_FILE = "ssot.sqlite"
 ARCHIVE_FILE = "dedupe_archive.sqlite"
 LOCAL_CRM_FILE = "hubspot_fixture.json"
-PACER_FILE = "airtable_pacer.state"
-SSOT_BACKENDS = ("local", "airtable")
-CRM_BACKENDS = ("local", "hubspot")
+KEY_INDEX_FILE = "dedupe_key_index.json.gz"
+RATE_LIMITER_FILE = "airtable_rate_limit.sqlite"
 
 
 class BackendConfigError(ValueError):
     """A backend switch or a credential is wrong; the message names the variable, never its value."""
 
 
-def selected_backend(switch: str, allowed: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str:
-    """The switch's value, defaulting to local. It is checked when a run starts, not at load."""
-    environ = os.environ if environ is None else environ
-    return (environ.get(switch) or allowed[0]).strip().lower()
-
-
-def check_backend(switch: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise BackendConfigError(f"{switch}={value!r} is not one of {', '.join(allowed)}")
-
-
 def require(value: str | None, variable: str, system: str) -> str:
-    if not value:
+    if not value or not str(value).strip():
         raise BackendConfigError(f"{system} is switched to its real backend but {variable} is not set")
     return value
 
 
-def dedupe_state_file(owner: str) -> str:
-    """The dedupe state of one backend (``local``) or one Airtable base (``airtable_<base id>``)."""
-    return f"dedupe_state_{owner}.sqlite"
-
-
-def data_dir(environ: Mapping[str, str] | None = None) -> str:
-    environ = os.environ if environ is None else environ
-    return str(Path(environ.get(DATA_DIR) or DEFAULT_DATA_DIR).resolve())
+def local_path(data_dir: str, name: str) -> Path:
+    """A file of the embedded backend. ``data_dir`` stays relative in the resource's config
+    (the Launchpad shows ``.local_data``, not a path on someone's disk) and is resolved here."""
+    return Path(data_dir).resolve() / name

@@ -1,19 +1,20 @@
 """Carrying out the dedupe plan against the SSOT, safely and within its rate limits.
 
-Order matters for crash safety: record the run as started, archive every record to be
-removed, fill the survivors' blanks, delete the losers 10 a request (each batch re-read first,
-so nothing changed since the plan is deleted), write the missing Keys, then commit the state.
-Each step is idempotent and the plan is recomputed from a fresh read, so a run killed anywhere
-and run again ends where one uninterrupted run would have.
+Order matters for crash safety: announce the run as started (``on_started``, which the asset
+records in Dagster's event log), archive every record to be removed, fill the survivors'
+blanks, delete the losers 10 a request (each batch re-read first, so nothing changed since the
+plan is deleted), write the missing Keys, then save the key index. The run commits when the
+asset materialises its report. Each step is idempotent and the plan is recomputed from a
+fresh read, so a run killed anywhere and run again ends where one uninterrupted run would have.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
-from clawbot_assets.adapters.dedupe_state import DedupeRun, DedupeState
+from clawbot_assets.adapters.key_index import KeyIndex, KeyIndexStore
 from clawbot_assets.adapters.ssot import (
     LOOKUP_BATCH,
     TASKS_TABLE,
@@ -22,6 +23,7 @@ from clawbot_assets.adapters.ssot import (
     chunks,
 )
 from clawbot_assets.domain.dedupe import RESTORED_FROM_FIELD, DedupePlan, plan_dedupe
+from clawbot_assets.domain.dedupe_history import DedupeHistory, DedupeRun
 from clawbot_assets.domain.keys import derive_key
 
 MODES = ("auto", "incremental", "full")
@@ -34,51 +36,84 @@ class DedupeConfigError(ValueError):
 
 @dataclass
 class DedupeReport:
-    run_id: str
-    mode: str
+    run: DedupeRun
     dry_run: bool
     plan: DedupePlan
     records_read: int
-    audited_from: dt.datetime | None
-    audited_to: dt.datetime
+    #: records in the table after the run: counted on a full pass, from the key index after an
+    #: incremental one (records deleted outside the dedupe are not seen until the next full pass)
+    table_records: int
     api_requests: int
-    keys_touched: list[str] = field(default_factory=list)
+    #: why the mode differs from the one asked for, if it does
+    mode_reason: str = ""
+    #: every record no key can be derived from: this run's and those carried from earlier runs
+    unkeyable: dict[str, str] = field(default_factory=dict)
+    #: deals contacted twice, found now or earlier, not yet acknowledged
+    contacted_twice_open: list[str] = field(default_factory=list)
     changed_during_run: list[str] = field(default_factory=list)
 
-    def metadata(self) -> dict:
+    @property
+    def mode(self) -> str:
+        return self.run.mode
+
+    def figures(self) -> dict[str, int | str | bool]:
         summary = self.plan.summary()
         summary["removed"] -= len(self.changed_during_run)
+        summary["unkeyable"] = len(self.unkeyable)
+        summary["deals_contacted_twice"] = len(self.contacted_twice_open)
+        summary["deals_contacted_twice_found_now"] = len(self.plan.contacted_twice)
+        summary.pop("records")
         return {
             "mode": self.mode,
             "dry_run": self.dry_run,
             "records_read": self.records_read,
+            "table_records": self.table_records,
             **summary,
             "changed_during_run": len(self.changed_during_run),
             "api_requests": self.api_requests,
         }
 
 
-def choose_mode(requested: str, state: DedupeState, now: dt.datetime) -> str:
-    """``auto``: a full pass when there is no index yet, the last one is a week old, or a full
-    pass started and never finished."""
+def _trusted_index(history: DedupeHistory, index: KeyIndex | None) -> KeyIndex | None:
+    """The saved index only if the last committed run wrote it: anything else may be stale."""
+    last = history.last_committed()
+    return index if index is not None and last is not None and index.written_by_run == last.run_id else None
+
+
+def choose_mode(requested: str, history: DedupeHistory, index: KeyIndex | None, now: dt.datetime) -> tuple[str, str]:
+    """``(mode, reason)``. ``auto`` is incremental unless there is no trusted key index, the
+    last full pass is a week old, or a full pass started and never finished; ``incremental``
+    asked for without a trusted index is a full pass too (the index is a cache)."""
     if requested not in MODES:
         raise DedupeConfigError(f"mode {requested!r} is not one of {', '.join(MODES)}")
-    if requested != "auto":
-        return requested
-    last_full = state.last_full_pass()
-    if last_full is None or state.watermark() is None or state.full_pass_pending() or now - last_full >= FULL_PASS_EVERY:
-        return "full"
-    return "incremental"
+    if requested == "full":
+        return "full", ""
+    if _trusted_index(history, index) is None:
+        return "full", "no key index written by the last committed run"
+    if history.full_pass_pending():
+        return "full", "a full pass started and never finished"
+    last_full = history.last_full_pass()
+    if requested == "auto" and (last_full is None or now - last_full >= FULL_PASS_EVERY):
+        return "full", "the last full pass is a week old"
+    return "incremental", ""
 
 
-def _incremental_records(client: SsotClient, state: DedupeState, since: dt.datetime) -> list[Record]:
+def _incremental_records(client: SsotClient, index: KeyIndex, since: dt.datetime) -> list[Record]:
     """Records changed since ``since``, plus the indexed survivors their keys collide with."""
     changed = client.list_records(TASKS_TABLE, changed_since=since)
     read_ids = {record["id"] for record in changed}
-    keys = [key for record in changed if (key := derive_key(record.get("fields") or {}).key)]
-    colliding = [key for key, record_id in state.lookup(keys).items() if record_id not in read_ids]
+    keys = {key for record in changed if (key := derive_key(record.get("fields") or {}).key)}
+    colliding = [key for key in keys if key in index.keys and index.keys[key] not in read_ids]
     extra = client.find_by_keys(TASKS_TABLE, colliding) if colliding else []
     return changed + [record for record in extra if record["id"] not in read_ids]
+
+
+def _still_unkeyable(client: SsotClient, carried: dict[str, str], read_ids: set[str]) -> dict[str, str]:
+    """Unkeyable records from earlier runs that this run did not read: kept while they exist
+    (a record fixed since would have been modified, and so read)."""
+    unread = [record_id for record_id in carried if record_id not in read_ids]
+    existing = {record["id"] for record in client.find_by_ids(TASKS_TABLE, unread)} if unread else set()
+    return {record_id: carried[record_id] for record_id in unread if record_id in existing}
 
 
 def _delete_unchanged(client: SsotClient, removed: Sequence[Record]) -> list[str]:
@@ -95,67 +130,74 @@ def _delete_unchanged(client: SsotClient, removed: Sequence[Record]) -> list[str
     return changed
 
 
+def _write_plan(client: SsotClient, run_id: str, plan: DedupePlan) -> list[str]:
+    if plan.removed:
+        client.archive(run_id, plan.removed)
+    if plan.updates:
+        client.update(TASKS_TABLE, plan.updates)
+    changed_during_run = _delete_unchanged(client, plan.removed)
+    if plan.key_backfills:
+        client.update(TASKS_TABLE, [(record_id, {"Key": key}) for record_id, key in plan.key_backfills])
+    return changed_during_run
+
+
 def run_dedupe(
     client: SsotClient,
-    state: DedupeState,
+    history: DedupeHistory,
+    index_store: KeyIndexStore,
     *,
     run_id: str,
     mode: str = "auto",
     dry_run: bool = False,
     overlap: dt.timedelta = dt.timedelta(hours=1),
     now: dt.datetime | None = None,
+    on_started: Callable[[DedupeRun], None] = lambda run: None,
 ) -> DedupeReport:
+    """Plan and, unless ``dry_run``, carry out one dedupe. ``on_started`` is called with the
+    run's window and duplicate counts before the first write."""
     started = now or dt.datetime.now(dt.timezone.utc)
     requests_before = client.requests_made
-    chosen = choose_mode(mode, state, started)
-    watermark = state.watermark()
-    if chosen == "incremental" and watermark is not None:
+    saved_index = index_store.load()
+    chosen, reason = choose_mode(mode, history, saved_index, started)
+    index = _trusted_index(history, saved_index)
+    watermark = history.watermark()
+    if chosen == "incremental" and index is not None and watermark is not None:
         audited_from: dt.datetime | None = watermark - overlap
-        records = _incremental_records(client, state, audited_from)
+        records = _incremental_records(client, index, audited_from)
     else:
-        chosen, audited_from = "full", None
+        chosen, audited_from, index = "full", None, None
         records = client.list_records(TASKS_TABLE)
 
     plan = plan_dedupe(records)
+    run = DedupeRun(run_id, chosen, audited_from, started, plan.duplicates_created_by_day)
+    unkeyable = dict(plan.unkeyable)
+    if index is not None:
+        unkeyable.update(_still_unkeyable(client, history.unkeyable, {record["id"] for record in records}))
     changed_during_run: list[str] = []
-    run = DedupeRun(
-        run_id=run_id,
-        finished_at=started,
-        mode=chosen,
-        audited_from=audited_from,
-        audited_to=started,
-        summary=plan.summary(),
-        duplicates_created_by_day=plan.duplicates_created_by_day,
-    )
+    keys = {**(index.keys if index else {}), **plan.survivors}
     if not dry_run:
-        state.begin_run(run)
-        if plan.removed:
-            client.archive(run_id, plan.removed)
-        if plan.updates:
-            client.update(TASKS_TABLE, plan.updates)
-        changed_during_run = _delete_unchanged(client, plan.removed)
-        if plan.key_backfills:
-            client.update(TASKS_TABLE, [(record_id, {"Key": key}) for record_id, key in plan.key_backfills])
-    report = DedupeReport(
-        run_id=run_id,
-        mode=chosen,
+        on_started(run)
+        changed_during_run = _write_plan(client, run_id, plan)
+        index_store.save(KeyIndex(run_id, keys))
+    open_twice = list(dict.fromkeys(history.open_contacted_twice() + plan.contacted_twice))
+    return DedupeReport(
+        run=run,
         dry_run=dry_run,
         plan=plan,
         records_read=len(records),
-        audited_from=audited_from,
-        audited_to=started,
+        table_records=len(keys) + len(unkeyable) + len(changed_during_run),
         api_requests=client.requests_made - requests_before,
-        keys_touched=sorted(plan.survivors),
+        mode_reason=reason,
+        unkeyable=unkeyable,
+        contacted_twice_open=open_twice,
         changed_during_run=changed_during_run,
     )
-    if not dry_run:
-        state.commit_run(
-            replace(run, finished_at=dt.datetime.now(dt.timezone.utc), summary=report.metadata()),
-            plan.survivors,
-            replace_index=chosen == "full",
-            watermark=started,
-        )
-    return report
+
+
+def committed(history: DedupeHistory, report: DedupeReport) -> DedupeHistory:
+    """The history once ``report``'s run has committed: what the event log holds after its
+    materialisation, folded the same way (``assets/dedupe_events.py``)."""
+    return history.committed(report.run, report.unkeyable, report.contacted_twice_open)
 
 
 @dataclass

@@ -6,13 +6,21 @@ import dagster as dg
 
 from clawbot_assets.adapters.ssot import TASKS_TABLE
 from clawbot_assets.definitions import build_defs
+from clawbot_assets.demo.data import playbook_records
+from clawbot_assets.domain.playbook import validate_playbooks
+from clawbot_assets.resources import RESOURCE_FACTORIES
+from schedules.playbook_schedules import build_playbook_schedules
 from clawbot_assets.names import PLAYBOOK_PARTITIONS, SCHEDULED_FOR_TAG
 
 TICK = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.timezone.utc)
 
 
-def defs_for(resources) -> dg.Definitions:
-    return build_defs({name: value for name, value in resources.items() if name in ("ssot", "crm")})
+def defs_for(resources, snapshot: list[dict] | None = None) -> dg.Definitions:
+    """The code location with ``resources``, its playbook schedules built from ``snapshot``
+    (the demo playbooks by default), never from a snapshot file in the working tree."""
+    records = playbook_records() if snapshot is None else snapshot
+    schedules = dg.Definitions(schedules=build_playbook_schedules(validate_playbooks(records)))
+    return build_defs({name: value for name, value in resources.items() if name in RESOURCE_FACTORIES}, playbook_schedules=schedules)
 
 
 def materialize_playbooks(defs: dg.Definitions, instance) -> dg.ExecuteInProcessResult:

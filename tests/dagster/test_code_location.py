@@ -41,6 +41,18 @@ def test_code_location_loads_with_the_real_environment_switches_and_no_network(m
     dg.Definitions.validate_loadable(defs())
 
 
+@pytest.mark.parametrize("switch", ["CLAWBOT_SSOT", "CLAWBOT_CRM"])
+def test_an_unknown_backend_loads_and_fails_runs_naming_the_switch_not_its_value(monkeypatch, tmp_path, instance, switch):
+    monkeypatch.setenv(switch, "patOOPSpastedAToken")
+    monkeypatch.setenv("CLAWBOT_DATA_DIR", str(tmp_path))
+    loaded = defs()
+    dg.Definitions.validate_loadable(loaded)
+    result = loaded.resolve_job_def("playbooks_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    messages = " ".join(str(event.event_specific_data) for event in result.all_events)
+    assert switch in messages and "patOOPSpastedAToken" not in messages
+
+
 def test_a_run_without_a_credential_fails_clearly_instead_of_falling_back(monkeypatch, tmp_path, instance):
     monkeypatch.setenv("CLAWBOT_SSOT", "airtable")
     monkeypatch.delenv("AIRTABLE_API_KEY", raising=False)

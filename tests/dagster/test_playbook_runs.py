@@ -1,15 +1,12 @@
+"""Playbook runs as Dagster runs them, on the embedded backend. The same semantics on the
+Airtable adapter are proven at service level (tests/services/test_playbook_run.py)."""
+
 import dagster as dg
 
-from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.demo.data import playbook_records
 from clawbot_assets.domain.playbook import validate_playbooks
-from clawbot_assets.names import Checks
-from tests.dagster.helpers import (
-    defs_for,
-    materialize_playbooks,
-    run_every_playbook,
-    table_state,
-)
+from clawbot_assets.names import PLAYBOOK_PARTITIONS, SKIPPED_TAG, Checks
+from tests.dagster.helpers import defs_for, materialize_playbooks, run_every_playbook, table_state
 
 BROKEN_COLD = {"cold_outbound_eu_founders", "cold_outbound_us_saas"}
 ALL_SLUGS = {v.playbook.slug for v in validate_playbooks(playbook_records())}
@@ -19,8 +16,13 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckE
     return {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()}
 
 
-def test_the_two_broken_cold_playbooks_fail_the_blocking_check(backend, instance):
-    result = materialize_playbooks(defs_for(backend), instance)
+def run_partition(defs, instance, slug):
+    return defs.resolve_job_def("playbook_run").execute_in_process(instance=instance, partition_key=slug, raise_on_error=False)
+
+
+def test_broken_cold_playbooks_fail_their_check_but_the_refresh_run_is_green(local_resources, instance):
+    result = materialize_playbooks(defs_for(local_resources), instance)
+    assert result.success, "a check that finds bad data is red on its own; the run did its work"
     checks = check_results(result)
     failing = checks[Checks.TRIGGER_AND_APPROVAL_PRESENT]
     assert not failing.passed and failing.severity == dg.AssetCheckSeverity.ERROR
@@ -29,72 +31,73 @@ def test_the_two_broken_cold_playbooks_fail_the_blocking_check(backend, instance
     assert all("Trigger is empty" in why and "Approval is empty" in why for why in offenders.values())
     assert checks[Checks.CRON_VALID].passed and checks[Checks.NAMES_UNIQUE].passed
     assert checks[Checks.TRIGGER_STAGE_EXISTS].passed
-    assert len(instance.get_dynamic_partitions("playbook")) == 16
+    assert set(instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)) == ALL_SLUGS
+    catalog = result.asset_materializations_for_node("playbooks")[0].metadata["catalog"].value
+    outcomes = {row.data["partition"]: row.data["runs"] for row in catalog.records}
+    assert outcomes["cold_outbound_us_saas"] == "refused" and outcomes["stale_deal_nudge"] == "skipped: owned by n8n"
+    assert outcomes["churn_rescue"] == "creates tasks"
 
 
-def test_every_partition_twice_leaves_the_table_as_the_first_run_left_it(backend, instance):
-    defs = defs_for(backend)
+def test_every_partition_twice_leaves_the_table_as_the_first_run_left_it(local_resources, instance):
+    defs = defs_for(local_resources)
     materialize_playbooks(defs, instance)
-    before = table_state(backend)
+    before = table_state(local_resources)
     first = run_every_playbook(defs, instance)
-    after_first = table_state(backend)
+    after_first = table_state(local_resources)
     second = run_every_playbook(defs, instance)
-    assert table_state(backend) == after_first
+    assert table_state(local_resources) == after_first
     assert {slug for slug, ok in first.items() if not ok} == BROKEN_COLD == {slug for slug, ok in second.items() if not ok}
     created = {record_id: fields for record_id, fields in after_first.items() if record_id not in before}
-    assert created, "the dagster-owned playbooks must have created tasks"
-    assert {fields["Source"] for fields in created.values()} == {"dagster"}
-    assert not any(fields["Playbook"].startswith("Cold Outbound") for fields in created.values())
-    assert len({fields["Key"] for fields in created.values()}) == len(created)
-
-
-def test_second_firing_reports_unchanged_and_writes_nothing(backend, instance):
-    defs = defs_for(backend)
-    materialize_playbooks(defs, instance)
-    run_every_playbook(defs, instance)
-    log_before = len(backend["server"].log) if "server" in backend else 0
-    run_every_playbook(defs, instance)
-    materializations = instance.fetch_materializations(dg.AssetKey("playbook_tasks"), limit=100).records
+    assert created and {fields["Source"] for fields in created.values()} == {"dagster"}
     latest = {}
-    for record in sorted(materializations, key=lambda r: r.timestamp):
+    for record in sorted(instance.fetch_materializations(dg.AssetKey("playbook_tasks"), limit=100).records, key=lambda r: r.timestamp):
         latest[record.partition_key] = record.asset_materialization.metadata
-    churn = latest["churn_rescue"]
-    assert churn["created"].value == 0 and churn["updated"].value == 0 and churn["unchanged"].value > 0
-    if "server" in backend:
-        second_firing = backend["server"].log[log_before:]
-        assert second_firing and all(request.method == "GET" for request in second_firing)
+    assert latest["churn_rescue"]["created"].value == 0 and latest["churn_rescue"]["unchanged"].value > 0
 
 
-def test_a_broken_playbook_run_fails_with_its_problems_and_creates_nothing(backend, instance):
-    defs = defs_for(backend)
+def test_a_refused_playbook_says_why_and_creates_nothing(local_resources, instance):
+    defs = defs_for(local_resources)
     materialize_playbooks(defs, instance)
-    before = table_state(backend)
-    result = defs.resolve_job_def("playbook_run").execute_in_process(
-        instance=instance, partition_key="cold_outbound_us_saas", raise_on_error=False
-    )
+    before = table_state(local_resources)
+    result = run_partition(defs, instance, "cold_outbound_us_saas")
     assert not result.success
     failure = result.failure_data_for_node("playbook_tasks")
     assert "Trigger is empty" in failure.user_failure_data.description
-    assert table_state(backend) == before
+    assert failure.error.cause is None, "no exception chain below the clear message"
+    assert table_state(local_resources) == before
 
 
-def test_disabled_or_n8n_owned_playbooks_create_nothing(backend, instance):
-    defs = defs_for(backend)
+def test_a_skipped_playbook_is_not_shown_as_a_materialisation(local_resources, instance):
+    defs = defs_for(local_resources)
     materialize_playbooks(defs, instance)
-    before = table_state(backend)
-    job = defs.resolve_job_def("playbook_run")
-    for slug in ("stale_deal_nudge", "upsell_expansion"):
-        assert job.execute_in_process(instance=instance, partition_key=slug).success
-    assert table_state(backend) == before
-    assert backend["ssot"].client().list_records(PLAYBOOKS_TABLE)
+    before = table_state(local_resources)
+    for slug, reason in (("stale_deal_nudge", "owned by n8n, not dagster"), ("upsell_expansion", "not Enabled")):
+        result = run_partition(defs, instance, slug)
+        assert result.success and not result.get_asset_materialization_events()
+        assert result.get_asset_observation_events()[0].asset_observation_data.asset_observation.metadata["skipped"].value == reason
+        assert instance.get_run_by_id(result.run_id).tags[SKIPPED_TAG] == reason
+    assert table_state(local_resources) == before
 
 
-def test_schedules_match_ssot_reports_a_playbook_missing_from_the_loaded_schedules(backend, instance):
-    """The test definitions load the project's snapshot or none: either way the check compares
-    the loaded schedules with the live SSOT and names every difference."""
-    defs = defs_for(backend)
-    loaded = {s.name for s in defs.get_repository_def().schedule_defs if s.name.startswith("playbook__")}
-    drift_check = check_results(materialize_playbooks(defs, instance))[Checks.SCHEDULES_MATCH_SSOT]
+def test_a_mistyped_partition_fails_clearly_and_the_next_refresh_removes_it(local_resources, instance):
+    defs = defs_for(local_resources)
+    materialize_playbooks(defs, instance)
+    instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, ["churn_rescu"])
+    failure = run_partition(defs, instance, "churn_rescu").failure_data_for_node("playbook_tasks")
+    assert "No playbook in the SSOT has the slug 'churn_rescu'" in failure.user_failure_data.description
+    assert "churn_rescue" in failure.user_failure_data.description
+    materialize_playbooks(defs, instance)
+    assert "churn_rescu" not in instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)
+
+
+def test_schedules_match_ssot_names_each_difference_between_the_loaded_schedules_and_the_ssot(local_resources, instance):
+    in_sync = check_results(materialize_playbooks(defs_for(local_resources), instance))[Checks.SCHEDULES_MATCH_SSOT]
+    assert in_sync.passed
+    stale = playbook_records()
+    stale[11]["fields"]["Cron"] = "0 10 * * *"
+    stale[3]["fields"]["Enabled"] = False
+    drift_check = check_results(materialize_playbooks(defs_for(local_resources, snapshot=stale[:-1]), instance))[Checks.SCHEDULES_MATCH_SSOT]
     drift = drift_check.metadata["drift"].value
-    assert {name for name, why in drift.items() if "has no schedule" in why} == {f"playbook__{slug}" for slug in ALL_SLUGS} - loaded
-    assert drift_check.passed is (loaded == {f"playbook__{slug}" for slug in ALL_SLUGS})
+    assert not drift_check.passed and set(drift) == {"playbook__churn_rescue", "playbook__warm_demo_follow_up", "playbook__q1_summit_invite"}
+    assert "cron is '0 10 * * *' here, '0 9 * * *' in the SSOT" in drift["playbook__churn_rescue"]
+    assert "has no schedule" in drift["playbook__q1_summit_invite"]

@@ -5,8 +5,8 @@ from dagster_shared.serdes import serialize_value
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.demo.data import playbook_records
-from clawbot_assets.resources.crm_resource import CrmResource
-from clawbot_assets.resources.ssot_resource import SsotResource
+from clawbot_assets.resources import local_resources
+from tests.conftest import BASE_ID, airtable_resource
 from tests.dagster.helpers import defs_for
 from tests.fakes.airtable_server import FakeAirtable
 
@@ -21,22 +21,16 @@ def everything_the_instance_recorded(instance, run_id: str) -> str:
 
 def test_the_airtable_token_is_nowhere_in_a_successful_or_a_failed_run(tmp_path, instance, monkeypatch):
     with FakeAirtable(token=SECRET, rate_limit=50) as server:
-        server.seed("appSecret", PLAYBOOKS_TABLE, playbook_records())
+        server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         monkeypatch.setenv("AIRTABLE_API_KEY", SECRET)
-        good = SsotResource(
-            backend="airtable", data_dir=str(tmp_path), airtable_api_key=dg.EnvVar("AIRTABLE_API_KEY"),
-            airtable_base_id="appSecret", airtable_endpoint_url=server.url, requests_per_second=40,
-        )
-        crm = CrmResource(backend="local", data_dir=str(tmp_path))
-        job = defs_for({"ssot": good, "crm": crm}).get_repository_def().get_job("playbooks_refresh")
+        local = local_resources(str(tmp_path))
+        good = airtable_resource(server, tmp_path, api_key=dg.EnvVar("AIRTABLE_API_KEY"))
+        job = defs_for({**local, "ssot": good}).get_repository_def().get_job("playbooks_refresh")
         succeeded = job.execute_in_process(instance=instance, raise_on_error=False)
-        assert succeeded.output_for_node("playbooks")
+        assert succeeded.success and succeeded.asset_materializations_for_node("playbooks")
 
-        wrong = SsotResource(
-            backend="airtable", data_dir=str(tmp_path), airtable_api_key=SECRET + "x",
-            airtable_base_id="appSecret", airtable_endpoint_url=server.url, requests_per_second=40,
-        )
-        failed = defs_for({"ssot": wrong, "crm": crm}).get_repository_def().get_job("playbooks_refresh").execute_in_process(
+        wrong = airtable_resource(server, tmp_path, api_key=SECRET + "x")
+        failed = defs_for({**local, "ssot": wrong}).get_repository_def().get_job("playbooks_refresh").execute_in_process(
             instance=instance, raise_on_error=False
         )
         assert not failed.success

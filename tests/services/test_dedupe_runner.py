@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
-from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import TASKS_TABLE, SsotError, chunks
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.demo.data import backlog_records
 from clawbot_assets.demo.seed import seed_demo_once
-from clawbot_assets.services.dedupe_runner import restore_run, run_dedupe
+from clawbot_assets.services.dedupe_runner import restore_run
+from tests.services.ledger import Ledger
 
 
 class SimulatedCrash(RuntimeError):
@@ -56,7 +56,7 @@ def reference_end_state(tmp_path):
     """What one uninterrupted run leaves, computed on a separate embedded backend."""
     local = LocalSsot(tmp_path / "reference.sqlite")
     seed_demo_once(local)
-    run_dedupe(local, DedupeState(tmp_path / "reference_state.sqlite"), run_id="reference")
+    Ledger(tmp_path / "reference_index.json.gz").run(local, run_id="reference")
     return state_of(local)
 
 
@@ -68,13 +68,13 @@ def assert_nothing_lost(client, original_ids, reference):
     assert kept == reference
 
 
-def test_one_run_leaves_no_duplicate_and_kept_plus_archived_is_the_original(backend, reference_end_state):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+def test_one_run_leaves_no_duplicate_and_kept_plus_archived_is_the_original(backend, tmp_path, reference_end_state):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
     original = state_of(client)
-    report = run_dedupe(client, state, run_id="run-1")
+    report = state.run(client, run_id="run-1")
     assert report.plan.duplicate_groups > 50 and report.plan.contacted_twice
     assert_nothing_lost(client, set(original), reference_end_state)
-    assert run_dedupe(client, state, run_id="run-2", mode="full").plan.duplicate_groups == 0
+    assert state.run(client, run_id="run-2", mode="full").plan.duplicate_groups == 0
     for entry in client.archived("run-1"):
         assert entry.record["fields"] == original[entry.record["id"]]
 
@@ -84,20 +84,20 @@ def test_one_run_leaves_no_duplicate_and_kept_plus_archived_is_the_original(back
     [("update", 0), ("update", 7), ("delete", 0), ("delete", 3), ("delete", 20), ("update", 20)],
     ids=["after-archive", "mid-survivor-fill", "before-first-delete", "between-delete-batches", "late-deletes", "mid-key-backfill"],
 )
-def test_a_run_killed_anywhere_then_rerun_ends_like_an_uninterrupted_one(backend, reference_end_state, method, batches):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+def test_a_run_killed_anywhere_then_rerun_ends_like_an_uninterrupted_one(backend, tmp_path, reference_end_state, method, batches):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
     original_ids = set(state_of(client))
     with pytest.raises(SimulatedCrash):
-        run_dedupe(CrashingClient(client, method, batches), state, run_id="killed")
-    assert state.watermark() is None, "a crashed run must not move the watermark"
-    run_dedupe(client, state, run_id="rerun")
+        state.run(CrashingClient(client, method, batches), run_id="killed")
+    assert state.history.watermark() is None, "a crashed run must not move the watermark"
+    state.run(client, run_id="rerun")
     assert_nothing_lost(client, original_ids, reference_end_state)
 
 
-def test_restore_puts_every_removed_record_back_once(backend):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+def test_restore_puts_every_removed_record_back_once(backend, tmp_path):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
     original = state_of(client)
-    report = run_dedupe(client, state, run_id="run-1")
+    report = state.run(client, run_id="run-1")
     restored = restore_run(client, "run-1")
     assert len(restored.restored) == len(report.plan.deletes) == restored.archived
     again = restore_run(client, "run-1")
@@ -108,44 +108,44 @@ def test_restore_puts_every_removed_record_back_once(backend):
     assert len(after) == len(original)
 
 
-def test_dry_run_writes_nothing(backend):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+def test_dry_run_writes_nothing(backend, tmp_path):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
     before = state_of(client)
-    report = run_dedupe(client, state, run_id="dry", dry_run=True)
-    assert report.plan.deletes and state_of(client) == before and not client.archived() and state.watermark() is None
+    report = state.run(client, run_id="dry", dry_run=True)
+    assert report.plan.deletes and state_of(client) == before and not client.archived() and state.history.watermark() is None
 
 
 def test_empty_table(tmp_path):
     client = LocalSsot(tmp_path / "empty.sqlite")
-    report = run_dedupe(client, DedupeState(tmp_path / "state.sqlite"), run_id="empty")
+    report = Ledger(tmp_path / "index.json.gz").run(client, run_id="empty")
     assert report.plan.summary()["records"] == 0 and report.api_requests == 1
 
 
-def test_incremental_run_reads_only_new_records_and_catches_their_duplicates(backend):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
-    first = run_dedupe(client, state, run_id="full")
+def test_incremental_run_reads_only_new_records_and_catches_their_duplicates(backend, tmp_path):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
+    first = state.run(client, run_id="full")
     assert first.mode == "full"
-    settle = run_dedupe(client, state, run_id="rereads-its-own-key-backfill", overlap=dt.timedelta(0))
+    settle = state.run(client, run_id="rereads-its-own-key-backfill", overlap=dt.timedelta(0))
     assert settle.mode == "incremental" and settle.plan.duplicate_groups == 0 and not settle.plan.updates
     survivor_id, survivor_key = next(iter(first.plan.survivors.items()))[::-1]
     duplicate = {**state_of(client)[survivor_id]}
     duplicate.pop("Key")
     duplicate["Status"] = "cancelled"  # ranks last: the stored survivor must win
     client.create(TASKS_TABLE, [duplicate, {"Playbook": "Churn Rescue", "Deal ID": "777", "Due Date": "2026-11-30"}])
-    report = run_dedupe(client, state, run_id="nightly", overlap=dt.timedelta(0))
+    report = state.run(client, run_id="nightly", overlap=dt.timedelta(0))
     assert report.mode == "incremental"
     assert report.records_read == 3
     assert report.plan.duplicate_groups == 1 and len(report.plan.deletes) == 1
     assert survivor_id in state_of(client)
 
 
-def test_a_run_that_dies_after_deleting_keeps_its_duplicates_in_the_history(backend):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
+def test_a_run_that_dies_after_deleting_keeps_its_duplicates_in_the_history(backend, tmp_path):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
     with pytest.raises(SimulatedCrash):
-        run_dedupe(CrashingClient(client, "update", 20), state, run_id="killed-after-deletes")
-    rerun = run_dedupe(client, state, run_id="rerun")
+        state.run(CrashingClient(client, "update", 20), run_id="killed-after-deletes")
+    rerun = state.run(client, run_id="rerun")
     assert rerun.plan.duplicate_groups == 0
-    history = {run.run_id: run for run in state.runs_since(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))}
+    history = {run.run_id: run for run in state.history.runs}
     assert sum(history["killed-after-deletes"].duplicates_created_by_day.values()) == 364
 
 
@@ -166,36 +166,36 @@ def test_a_record_changed_after_the_read_is_not_deleted_on_stale_facts(tmp_path)
             self._client.update(TASKS_TABLE, [(self.victim, {"Status": "sent", "Last Error": "sent by worker"})])
 
     wrapped = WorkerSendsMidRun(client)
-    report = run_dedupe(wrapped, DedupeState(tmp_path / "state.sqlite"), run_id="race")
+    report = Ledger(tmp_path / "index.json.gz").run(wrapped, run_id="race")
     assert report.changed_during_run == [wrapped.victim]
     assert state_of(client)[wrapped.victim]["Status"] == "sent"
-    assert report.metadata()["removed"] == len(report.plan.deletes) - 1
+    assert report.figures()["removed"] == len(report.plan.deletes) - 1
 
 
-def test_an_unfinished_forced_full_pass_makes_the_next_auto_run_full(backend):
-    client, state = backend["ssot"].client(), backend["ssot"].dedupe_state()
-    run_dedupe(client, state, run_id="first")
+def test_an_unfinished_forced_full_pass_makes_the_next_auto_run_full(backend, tmp_path):
+    client, state = backend["ssot"].client(), Ledger(tmp_path / "index.json.gz")
+    state.run(client, run_id="first")
     client.create(TASKS_TABLE, [dict(state_of(client)[next(iter(state_of(client)))], Status="cancelled")])
     with pytest.raises(SimulatedCrash):
-        run_dedupe(CrashingClient(client, "delete", 0), state, run_id="forced", mode="full")
-    assert run_dedupe(client, state, run_id="next").mode == "full"
-    assert run_dedupe(client, state, run_id="after").mode == "incremental"
+        state.run(CrashingClient(client, "delete", 0), run_id="forced", mode="full")
+    assert state.run(client, run_id="next").mode == "full"
+    assert state.run(client, run_id="after").mode == "incremental"
 
 
 def test_restore_marks_are_never_copied_onto_survivors_nor_counted_as_new_duplicates(tmp_path):
     client = LocalSsot(tmp_path / "ssot.sqlite")
     seed_demo_once(client)
-    state = DedupeState(tmp_path / "state.sqlite")
-    run_dedupe(client, state, run_id="r1")
+    state = Ledger(tmp_path / "index.json.gz")
+    state.run(client, run_id="r1")
     restore_run(client, "r1")
-    again = run_dedupe(client, state, run_id="r2", mode="full")
+    again = state.run(client, run_id="r2", mode="full")
     assert len(again.plan.deletes) == 364 and again.plan.duplicates_created_by_day == {}
     assert not any("Restored From" in fields for fields in state_of(client).values())
     assert len(restore_run(client, "r2").restored) == 364
 
 
 def test_airtable_without_a_durable_archive_refuses_before_deleting(monkeypatch, tmp_path):
-    from clawbot_assets.resources.ssot_resource import ssot_resource_from_env
+    from clawbot_assets.resources import ssot_from_env
     from tests.conftest import BASE_ID, TOKEN
     from tests.fakes.airtable_server import FakeAirtable
 
@@ -203,7 +203,7 @@ def test_airtable_without_a_durable_archive_refuses_before_deleting(monkeypatch,
         server.seed(BASE_ID, TASKS_TABLE, backlog_records())
         monkeypatch.chdir(tmp_path)
         environ = {"CLAWBOT_SSOT": "airtable", "AIRTABLE_API_KEY": TOKEN, "AIRTABLE_BASE_ID": BASE_ID, "AIRTABLE_ENDPOINT_URL": server.url}
-        resource = ssot_resource_from_env(environ, resolve_secrets=True).model_copy(update={"requests_per_second": 40})
+        resource = ssot_from_env(environ, resolve_secrets=True).model_copy(update={"requests_per_second": 400})
         with pytest.raises(SsotError, match="No durable dedupe archive"):
-            run_dedupe(resource.client(), resource.dedupe_state(), run_id="nowhere-to-archive")
+            Ledger(tmp_path / "index.json.gz").run(resource.client(), run_id="nowhere-to-archive")
         assert len(server.records(BASE_ID, TASKS_TABLE)) == len(backlog_records())

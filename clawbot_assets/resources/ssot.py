@@ -1,0 +1,102 @@
+"""The SSOT resources: one class per backend, sharing ``SsotResource``'s interface.
+
+``LocalSsotResource`` is the embedded SQLite twin, seeded with the demo on first use.
+``AirtableSsotResource`` is pyairtable against one base, paced by the limiter that every
+process talking to that base shares.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import dagster as dg
+from pydantic import Field
+
+from clawbot_assets.adapters.ssot import SsotClient
+from clawbot_assets.resources.backends import (
+    ARCHIVE_FILE,
+    DEFAULT_DATA_DIR,
+    LOCAL_SSOT_FILE,
+    RATE_LIMITER_FILE,
+    BackendConfigError,
+    local_path,
+    require,
+)
+
+
+class SsotResource(dg.ConfigurableResource):
+    """Playbooks and task_queue_sales, wherever they live."""
+
+    def client(self) -> SsotClient:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Which backend this is, for run metadata; never a credential."""
+        return type(self).__name__
+
+
+class LocalSsotResource(SsotResource):
+    """The embedded backend: SQLite under ``data_dir``, with Airtable's semantics."""
+
+    data_dir: str = DEFAULT_DATA_DIR
+
+    def client(self) -> SsotClient:
+        from clawbot_assets.adapters.ssot_local import LocalSsot
+        from clawbot_assets.demo.seed import seed_demo_once
+
+        local = LocalSsot(local_path(self.data_dir, LOCAL_SSOT_FILE))
+        seed_demo_once(local)
+        return local
+
+    def describe(self) -> str:
+        return "local"
+
+
+class AirtableSsotResource(SsotResource):
+    """One Airtable base through pyairtable. ``api_key`` is an ``EnvVar``, read at run start."""
+
+    api_key: str = Field(repr=False)
+    base_id: Optional[str] = None
+    data_dir: str = DEFAULT_DATA_DIR
+    """Where this host keeps caches: the default rate-limiter file lives here."""
+    endpoint_url: Optional[str] = None
+    archive_table: Optional[str] = None
+    """The Airtable table that keeps what the dedupe removed (text fields Run ID, Record ID, Record)."""
+    archive_dir: Optional[str] = None
+    """Without an archive table, a directory on durable storage for the archive file; without
+    either, the dedupe refuses to delete anything."""
+    rate_limiter_url: Optional[str] = None
+    """Where the per-base request budget is shared: ``sqlite:///<file>`` (processes on one
+    host) or ``postgresql://...`` (every container); by default a file under ``.local_data``."""
+    penalty_seconds: float = 31.0
+    requests_per_second: float = 4.8
+
+    def client(self) -> SsotClient:
+        from clawbot_assets.adapters.ssot_airtable import AirtableSsot
+        from clawbot_assets.adapters.ssot_local import LocalSsot
+
+        api_key = require(self.api_key, "AIRTABLE_API_KEY", "The SSOT")
+        base_id = require(self.base_id, "AIRTABLE_BASE_ID", "The SSOT")
+        return AirtableSsot(
+            api_key,
+            base_id,
+            endpoint_url=self.endpoint_url or None,
+            requests_per_second=self.requests_per_second,
+            penalty_seconds=self.penalty_seconds,
+            pacer_state_path=str(local_path(self.data_dir, RATE_LIMITER_FILE)),
+            archive_table=self.archive_table or None,
+            fallback_archive=LocalSsot(local_path(self.archive_dir, ARCHIVE_FILE)) if self.archive_dir else None,
+        )
+
+    def describe(self) -> str:
+        return f"airtable:{self.base_id}"
+
+
+class MisconfiguredSsotResource(SsotResource):
+    """Stands in when ``CLAWBOT_SSOT`` names no backend: the code location still loads, and
+    every run that needs the SSOT fails at start with ``problem``."""
+
+    problem: str
+
+    def client(self) -> SsotClient:
+        raise BackendConfigError(self.problem)

@@ -1,0 +1,88 @@
+"""One run of one playbook: the deals in its trigger stage become tasks, upserted on Key.
+
+The playbook is read live from the SSOT (it may have changed since the schedules' snapshot).
+A playbook that is not safe to run is refused before anything is written; one that is not
+Enabled or not owned by Dagster is skipped. Both say why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from clawbot_assets.adapters.crm import CrmClient
+from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient
+from clawbot_assets.domain.playbook import Playbook, validate_playbooks
+from clawbot_assets.domain.tasks import due_date_for, plan_upsert, task_rows
+
+
+class PlaybookRefused(RuntimeError):
+    """The playbook must not run; the message says why, and nothing was written."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class PlaybookRunReport:
+    playbook: Playbook
+    skipped: str = ""
+    due_date: dt.date | None = None
+    deals: int = 0
+    do_not_contact: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    ssot_requests: int = 0
+    crm_requests: int = 0
+
+    def figures(self) -> dict[str, int | str]:
+        return {
+            "due_date": self.due_date.isoformat() if self.due_date else "",
+            "deals": self.deals,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "intercepted_do_not_contact": self.do_not_contact,
+            "ssot_requests": self.ssot_requests,
+            "crm_requests": self.crm_requests,
+        }
+
+
+def load_playbook(ssot: SsotClient, slug: str) -> Playbook:
+    validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE))
+    for validation in validations:
+        if validation.playbook and validation.playbook.slug == slug:
+            if not validation.safe_to_run:
+                raise PlaybookRefused(
+                    f"Playbook {validation.name!r} is not safe to run, no task was created: {validation.describe()}",
+                    sorted(validation.codes),
+                )
+            return validation.playbook
+    known = ", ".join(sorted(v.playbook.slug for v in validations if v.playbook))
+    raise PlaybookRefused(
+        f"No playbook in the SSOT has the slug {slug!r}. Known slugs: {known}. "
+        "The next playbooks_refresh run removes this partition."
+    )
+
+
+def run_playbook(ssot: SsotClient, crm: CrmClient, slug: str, scheduled_for: dt.datetime) -> PlaybookRunReport:
+    playbook = load_playbook(ssot, slug)
+    report = PlaybookRunReport(playbook)
+    if not playbook.scheduled_by_dagster:
+        report.skipped = "not Enabled" if not playbook.enabled else f"owned by {playbook.scheduler}, not dagster"
+        return report
+    assert playbook.trigger is not None  # safe_to_run guarantees it
+    deals = crm.deals_in_stage(playbook.trigger.pipeline_id, playbook.trigger.stage_id)
+    report.due_date = due_date_for(playbook, scheduled_for)
+    rows = task_rows(playbook, [deal.id for deal in deals], report.due_date)
+    flagged = frozenset(deal.id for deal in deals if deal.do_not_contact)
+    plan = plan_upsert(rows, ssot.find_by_keys(TASKS_TABLE, [row["Key"] for row in rows]), flagged)
+    outcome = ssot.upsert(TASKS_TABLE, plan.writes)
+    report.deals, report.do_not_contact = len(deals), len(flagged)
+    report.created, report.updated, report.unchanged = len(outcome.created), len(outcome.updated), len(plan.unchanged)
+    report.ambiguous = plan.ambiguous
+    report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
+    return report
