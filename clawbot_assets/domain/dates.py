@@ -5,19 +5,21 @@ the first number cannot be a month) once read ``31/03/2026`` day-first and ``03/
 month-first in the same table, so an EU-style twin of a sent task kept its own key and stayed
 alive. The rule now is one convention per table:
 
-- a slash date whose first number is above 12 can only be day-first; one whose second number is
-  above 12 can only be month-first;
+- a slash date that is a real date only day-first (``31/03/2026``) is evidence for day-first;
+  one that is real only month-first (``03/31/2026``) for month-first; one real in neither
+  (``31/02/2026``) is evidence of nothing;
 - if the table has only the first kind, it is day-first; only the second kind, month-first;
 - if it has both kinds, or neither, it falls back to ``DEFAULT_DAY_FIRST`` (month-first, Airtable's
   US default, in which the n8n rows were written), and the reason says so;
 - under the chosen convention a date that cannot exist (``31/03/2026`` month-first) is an error
   for that record, never re-read the other way;
-- dates that both conventions read differently (both numbers 12 or below, and unequal) are listed
-  as ambiguous, so a run can report them.
+- dates that both conventions read as real but different dates (``11/03/2026``) are listed as
+  ambiguous, so a run can report them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,14 +66,23 @@ def _kind(value: Any) -> str | None:
     parts = slash_parts(value)
     if parts is None:
         return None
-    first, second, _ = parts
-    if first > 12 >= second:
+    first, second, year = parts
+    as_day_first, as_month_first = _exists(year, second, first), _exists(year, first, second)
+    if as_day_first and as_month_first:
+        return "ambiguous" if first != second else None
+    if as_day_first:
         return "day-first"
-    if second > 12 >= first:
+    if as_month_first:
         return "month-first"
-    if first <= 12 and second <= 12 and first != second:
-        return "ambiguous"
     return None
+
+
+def _exists(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def infer_date_convention(dates: Iterable[tuple[str, Any]], day_first: bool | None = None) -> DateConvention:

@@ -96,3 +96,8 @@ def test_the_plan_never_raises_whatever_the_task_fields_hold():
     plan = plan_dedupe(records)
     assert plan.records == len(records)
     assert plan.keys + len(plan.deletes) + len(plan.unkeyable) == len(records)
+
+
+def test_an_impossible_date_is_evidence_of_nothing():
+    convention = infer_date_convention([("a", "31/02/2026"), ("b", "11/25/2026"), ("c", "11/03/2026")])
+    assert not convention.day_first and "inferred" in convention.reason and convention.ambiguous == ("c",)
