@@ -2,13 +2,20 @@
 
 They all target the shared ``playbook_run`` job by name: the component framework copies the
 definitions it builds, and copies of one job object would collide.
+
+A row Dagster still refuses after validation costs only that row its schedule: each schedule is
+built on its own, checked against Dagster's rules first, and a failure is logged with the
+playbook's name and left out.
 """
 
 
 import datetime as dt
+import logging
 
 import dagster as dg
 
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.domain.fields import shown
 from clawbot_assets.domain.playbook import Playbook, PlaybookValidation
 from clawbot_assets.names import (
     PLAYBOOK_PARTITIONS,
@@ -17,6 +24,8 @@ from clawbot_assets.names import (
     SCHEDULED_FOR_TAG,
     schedule_name,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def run_key(slug: str, scheduled_for: dt.datetime) -> str:
@@ -55,5 +64,26 @@ def build_playbook_schedule(playbook: Playbook) -> dg.ScheduleDefinition:
 
 
 def build_playbook_schedules(validations: list[PlaybookValidation]) -> list[dg.ScheduleDefinition]:
-    """Schedules for the rows that can have one; a malformed row gets none and fails a check."""
-    return [build_playbook_schedule(validation.playbook) for validation in validations if validation.schedulable and validation.playbook]
+    """Schedules for the rows that can have one; a malformed row gets none and fails a check.
+
+    Each is built inside its own ``try``: whatever one row raises, the others keep theirs.
+    """
+    schedules = []
+    for validation in validations:
+        if not (validation.schedulable and validation.playbook):
+            continue
+        playbook = validation.playbook
+        try:
+            refused = DAGSTER_SCHEDULE_RULES.cron_problem(playbook.cron) or DAGSTER_SCHEDULE_RULES.timezone_problem(playbook.timezone)
+            if refused:
+                raise ValueError(refused)
+            schedules.append(build_playbook_schedule(playbook))
+        except Exception as error:
+            logger.error(
+                "Playbook %s (%s) gets no schedule: %s: %s",
+                shown(playbook.name),
+                validation.record_id,
+                type(error).__name__,
+                shown(str(error), 300),
+            )
+    return schedules

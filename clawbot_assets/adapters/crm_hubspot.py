@@ -6,7 +6,15 @@ should know which HubSpot API version or endpoints ClawBot relies on.
 Retries are urllib3's: the ``Retry`` given to ``HubSpot(retry=...)`` becomes
 ``Configuration.retries`` and then the ``retries`` of the urllib3 ``PoolManager`` behind each
 API object, so 429/5xx answers are retried below the library and never reach it unless retries
-run out (urllib3 then raises ``MaxRetryError``, not the library's ``ApiException``).
+run out (urllib3 then raises ``MaxRetryError``, not the library's ``ApiException``). Every 5xx
+HubSpot sends for a transient fault (500, 502, 503, 504) is retried with backoff, for the GET and
+for the deal search too: the search is a POST only because its filter is a body, it changes
+nothing, so sending it again is safe. Pacing (``hubspot_pacing``) keeps requests below HubSpot's
+limits, so a 429 is the exception rather than the way the client learns the rate.
+
+The access token is cleaned (``clean_credential``) before it is used: surrounding whitespace
+pasted with it is dropped, and a token with whitespace or control characters inside is refused
+with an error naming ``HUBSPOT_ACCESS_TOKEN``, never the token, before any header is built.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from clawbot_assets.adapters.crm import (
     SearchCapReachedError,
     Stage,
 )
+from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer, shared_pacer
+from clawbot_assets.domain.credentials import clean_credential
 
 #: The HubSpot CRM API version hubspot-api-client 12 calls; used to name endpoints in errors.
 HUBSPOT_CRM_API_VERSION = "v3"
@@ -44,7 +54,8 @@ DEAL_SEARCH_ENDPOINT = f"POST /crm/{HUBSPOT_CRM_API_VERSION}/objects/deals/searc
 #: HubSpot search returns at most this many results per query, however it is paged.
 SEARCH_RESULT_CAP = 10_000
 MAX_PAGE_SIZE = 200
-RETRY_STATUSES = (429, 502, 503, 504)
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+TOKEN_VARIABLE = "HUBSPOT_ACCESS_TOKEN"
 TRUTHY_VALUES = frozenset({"true", "yes", "1"})
 
 _T = TypeVar("_T")
@@ -60,12 +71,12 @@ class _CountingRetry(Retry):
     """urllib3's ``Retry``, reporting each retry it is about to send and tolerating fractional Retry-After.
 
     urllib3 calls ``sleep`` right before it re-sends a request after an error or a retryable
-    status, and only then, so that is where a retry is counted. ``Retry`` objects are never
-    mutated (``increment`` builds a new one through ``new``), so the callback is carried over
-    in ``new``.
+    status, and only then, so that is where a retry is counted and paced; the callback gets the
+    URL being retried. ``Retry`` objects are never mutated (``increment`` builds a new one
+    through ``new``), so the callback is carried over in ``new``.
     """
 
-    on_retry: Callable[[], None] | None = None
+    on_retry: Callable[[str | None], None] | None = None
 
     def new(self, **kw: Any) -> _CountingRetry:
         retry = super().new(**kw)
@@ -75,7 +86,7 @@ class _CountingRetry(Retry):
     def sleep(self, response: Any = None) -> None:
         super().sleep(response)
         if self.on_retry is not None:
-            self.on_retry()
+            self.on_retry(self.history[-1].url if self.history else None)
 
     def parse_retry_after(self, retry_after: str) -> float:
         """urllib3 accepts only whole seconds or an HTTP date and raises ``InvalidHeader`` on "0.5"."""
@@ -110,10 +121,13 @@ class HubSpotCrm:
         backoff_factor: float = 1.0,
         page_size: int = 100,
         request_timeout: float = 30.0,
+        pacer: HubSpotPacer | None = None,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+        access_token = clean_credential(access_token, TOKEN_VARIABLE)
         self.requests_made = 0
+        self._pacer = pacer or shared_pacer()
         self._access_token = access_token
         self._do_not_contact_property = do_not_contact_property
         self._max_retries = max_retries
@@ -127,7 +141,7 @@ class HubSpotCrm:
             allowed_methods=None,
             respect_retry_after_header=True,
         )
-        retry.on_retry = self._count_request
+        retry.on_retry = self._before_retry
         config: dict[str, Any] = {"access_token": access_token, "retry": retry}
         if host:
             # The library sets each extra keyword on every API's Configuration; ``host`` is a
@@ -141,6 +155,7 @@ class HubSpotCrm:
     def deal_pipelines(self) -> list[Pipeline]:
         response = self._call(
             PIPELINES_ENDPOINT,
+            False,
             lambda: self._pipelines_api.get_all(object_type="deals", _request_timeout=self._request_timeout),
         )
         return [
@@ -161,7 +176,7 @@ class HubSpotCrm:
         deals: dict[str, Deal] = {}
         after: str | None = None
         while True:
-            page = self._call(what, partial(self._search_page, pipeline_id, stage_id, after))
+            page = self._call(what, True, partial(self._search_page, pipeline_id, stage_id, after))
             if page.total > SEARCH_RESULT_CAP:
                 raise SearchCapReachedError(
                     f"{what} matched {page.total} deals; HubSpot search returns at most "
@@ -209,11 +224,13 @@ class HubSpotCrm:
             do_not_contact=is_truthy(properties.get(self._do_not_contact_property)),
         )
 
-    def _count_request(self) -> None:
+    def _before_retry(self, url: str | None) -> None:
         self.requests_made += 1
+        self._pacer.before_request(search=bool(url) and url.split("?")[0].endswith("/search"))
 
-    def _call(self, what: str, request: Callable[[], _T]) -> _T:
-        self._count_request()
+    def _call(self, what: str, search: bool, request: Callable[[], _T]) -> _T:
+        self.requests_made += 1
+        self._pacer.before_request(search=search)
         try:
             return request()
         except _LIBRARY_ERRORS as error:

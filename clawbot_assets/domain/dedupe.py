@@ -6,6 +6,15 @@ last), then the earliest createdTime, then the smallest record id. Blanks in the
 filled from the others in that same order, and every survivor ends up carrying its Key. Rows
 no key can be derived from are kept and reported, never deleted.
 
+Slash dates are read by one convention for the whole table, inferred first from the dates that
+can only be read one way (``dates.infer_date_convention``); the plan reports the convention, why
+it was chosen, and the records whose date the other convention would read differently.
+
+Status is read like any field (``fields``): a one-element list is its element. A Status of any
+other unclear shape (several values, an object) is reported in ``unknown_statuses``, and the
+record is kept out of every group and listed in ``unkeyable``: it is never deleted, nor ranked,
+on a Status nobody can read (it might say ``sent``).
+
 Keys are grouped as integer codes (pandas ``factorize``), and only records that really share
 a key are ranked and merged, so half a million records plan in about a second.
 """
@@ -18,12 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
+from clawbot_assets.domain.dates import infer_date_convention
+from clawbot_assets.domain.fields import FieldShapeError, shape_of, shown, unwrap
 from clawbot_assets.domain.keys import (
     KeyFieldError,
     derive_key,
     normalise_due_date,
+    normalise_playbook,
     normalise_step,
-    playbook_slug,
 )
 
 STATUS_ORDER = ("sent", "queued", "approved", "pending", "failed", "intercepted", "cancelled")
@@ -35,7 +46,32 @@ FILLABLE_IGNORED = frozenset({"Key", RESTORED_FROM_FIELD})
 
 
 def status_rank(status: Any) -> int:
-    return STATUS_RANK.get(str(status or "").strip().lower(), UNKNOWN_STATUS_RANK)
+    try:
+        status = unwrap(status, "Status")
+    except FieldShapeError:
+        return UNKNOWN_STATUS_RANK
+    if not isinstance(status, str):
+        return UNKNOWN_STATUS_RANK
+    return STATUS_RANK.get(status.strip().lower(), UNKNOWN_STATUS_RANK)
+
+
+def read_status(status: Any) -> tuple[int, str | None, bool]:
+    """``(rank, reported as, readable)``: an unknown value is ranked last and reported; an unclear
+    shape is also not readable (see the module docstring)."""
+    if type(status) is str:
+        rank = STATUS_RANK.get(status)
+        if rank is not None:
+            return rank, None, True
+    try:
+        value = unwrap(status, "Status")
+    except FieldShapeError as error:
+        return UNKNOWN_STATUS_RANK, str(error), False
+    if value is not None and not isinstance(value, str):
+        return UNKNOWN_STATUS_RANK, f"Status is {shape_of(value)} ({shown(value)}), not text", False
+    rank = status_rank(value)
+    if rank == UNKNOWN_STATUS_RANK:
+        return rank, value or "<blank>", True
+    return rank, None, True
 
 
 @dataclass
@@ -58,8 +94,13 @@ class DedupePlan:
     survivors: dict[str, str] = field(default_factory=dict)
     #: createdTime day of every record that duplicated an earlier one
     duplicates_created_by_day: dict[str, int] = field(default_factory=dict)
+    #: how slash dates were read for the whole table: ``month-first`` or ``day-first``
+    date_convention: str = "month-first"
+    date_convention_reason: str = ""
+    #: record ids whose slash date the other convention would read as another date
+    ambiguous_dates: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> dict[str, int | str]:
         return {
             "records": self.records,
             "keys": self.keys,
@@ -69,6 +110,8 @@ class DedupePlan:
             "deals_contacted_twice": len(self.contacted_twice),
             "unkeyable": len(self.unkeyable),
             "unknown_statuses": len(self.unknown_statuses),
+            "date_convention": self.date_convention,
+            "ambiguous_dates": len(self.ambiguous_dates),
         }
 
 
@@ -88,7 +131,8 @@ class _KeyDeriver:
     normalised forms are memoised by raw value; anything unusual goes through ``derive_key``
     itself, which stays the one definition of the key."""
 
-    def __init__(self) -> None:
+    def __init__(self, day_first: bool) -> None:
+        self._day_first = day_first
         self._slugs: dict[Any, str | None] = {}
         self._dates: dict[Any, str | None] = {}
         self._steps: dict[Any, str | None] = {}
@@ -115,12 +159,14 @@ class _KeyDeriver:
             deal = str(deal)
         else:
             deal = None
-        slug = self._memo(self._slugs, fields.get("Playbook"), lambda raw: playbook_slug(str(raw or "")))
+        slug = self._memo(self._slugs, fields.get("Playbook"), normalise_playbook)
         step = self._memo(self._steps, fields.get("Step"), normalise_step)
-        due = self._memo(self._dates, fields.get("Due Date"), lambda raw: normalise_due_date(raw).isoformat())
+        due = self._memo(
+            self._dates, fields.get("Due Date"), lambda raw: normalise_due_date(raw, day_first=self._day_first).isoformat()
+        )
         if deal and deal.isdigit() and slug and step and due:
             return f"{slug}|{deal}|{step}|{due}", None
-        derived = derive_key(fields)
+        derived = derive_key(fields, day_first=self._day_first)
         return derived.key, derived.problem
 
 
@@ -138,37 +184,48 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def plan_dedupe(records: list[Mapping[str, Any]]) -> DedupePlan:
-    """Group by derived key with integer codes; rank and merge only inside real groups."""
+def plan_dedupe(records: list[Mapping[str, Any]], *, day_first: bool | None = None) -> DedupePlan:
+    """Group by derived key with integer codes; rank and merge only inside real groups.
+
+    ``day_first`` imposes the slash-date convention; by default it is inferred from ``records``.
+    A caller planning only part of a table (an incremental pass) should pass the convention of
+    the whole table, or the same date may be read two ways in two runs.
+    """
     with _collector_paused():
-        return _plan(records)
+        return _plan(records, day_first)
 
 
-def _plan(records: list[Mapping[str, Any]]) -> DedupePlan:
+def _plan(records: list[Mapping[str, Any]], day_first: bool | None) -> DedupePlan:
     # Imported here: pandas costs 0.3 s, and the code location must load in well under a second.
     import numpy as np
     import pandas as pd
 
     plan = DedupePlan(records=len(records))
+    convention = infer_date_convention(
+        ((record["id"], (record.get("fields") or {}).get("Due Date")) for record in records), day_first
+    )
+    plan.date_convention = convention.name
+    plan.date_convention_reason = convention.reason
+    plan.ambiguous_dates = list(convention.ambiguous)
     if not records:
         return plan
-    derive = _KeyDeriver()
+    derive = _KeyDeriver(convention.day_first)
     keys: list[str | None] = []
     stored_keys: list[Any] = []
     ranks: list[int] = []
     for record in records:
         fields = record.get("fields") or {}
         key, problem = derive(fields)
+        rank, reported, readable = read_status(fields.get("Status"))
+        if reported is not None:
+            plan.unknown_statuses[record["id"]] = reported
+        if not readable:
+            key, problem = None, f"{reported}: kept, and not deduplicated until it holds one status"
         keys.append(key)
-        stored_keys.append(fields.get("Key"))
+        stored = fields.get("Key")
+        stored_keys.append(stored if isinstance(stored, str) else None)
         if problem:
             plan.unkeyable[record["id"]] = problem
-        status = fields.get("Status")
-        rank = STATUS_RANK.get(status)
-        if rank is None:
-            rank = status_rank(status)
-            if rank == UNKNOWN_STATUS_RANK:
-                plan.unknown_statuses[record["id"]] = str(status or "<blank>")
         ranks.append(rank)
 
     key_array = np.array(keys, dtype=object)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 import traceback
 from collections.abc import Iterator
 
@@ -20,6 +22,8 @@ from clawbot_assets.adapters.crm import (
     Stage,
 )
 from clawbot_assets.adapters.crm_hubspot import HubSpotCrm
+from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer
+from clawbot_assets.domain.credentials import CredentialError
 from tests.fakes import hubspot_server
 from tests.fakes.hubspot_server import PIPELINES_PATH, SEARCH_PATH, FakeHubSpotServer
 
@@ -51,7 +55,8 @@ def server() -> Iterator[FakeHubSpotServer]:
 
 
 def crm_for(server: FakeHubSpotServer, **options: object) -> HubSpotCrm:
-    return HubSpotCrm(TOKEN, host=server.url, **{"backoff_factor": 0.01, **options})
+    """A client with production pacing, but a pacer of its own so tests do not wait on each other."""
+    return HubSpotCrm(TOKEN, host=server.url, **{"backoff_factor": 0.01, "pacer": HubSpotPacer(), **options})
 
 
 def test_pipelines_and_stages_are_parsed_in_display_order(server: FakeHubSpotServer) -> None:
@@ -173,7 +178,7 @@ def test_a_client_error_is_not_retried(server: FakeHubSpotServer) -> None:
 
 
 def test_a_wrong_token_is_a_crm_error(server: FakeHubSpotServer) -> None:
-    crm = HubSpotCrm("pat-na1-wrong-token", host=server.url, backoff_factor=0.01)
+    crm = HubSpotCrm("pat-na1-wrong-token", host=server.url, backoff_factor=0.01, pacer=HubSpotPacer())
 
     with pytest.raises(CrmError, match="401") as raised:
         crm.deal_pipelines()
@@ -187,7 +192,7 @@ def test_an_unreachable_host_is_a_crm_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    crm = HubSpotCrm(TOKEN, host=f"http://127.0.0.1:{port}", max_retries=2, backoff_factor=0.01)
+    crm = HubSpotCrm(TOKEN, host=f"http://127.0.0.1:{port}", max_retries=2, backoff_factor=0.01, pacer=HubSpotPacer())
 
     with pytest.raises(CrmError, match="gave up after 2 retries"):
         crm.deal_pipelines()
@@ -241,3 +246,83 @@ def test_the_fake_refuses_to_page_past_10000_like_hubspot(server: FakeHubSpotSer
 def test_page_size_is_limited_to_what_hubspot_accepts() -> None:
     with pytest.raises(ValueError, match="page_size"):
         HubSpotCrm(TOKEN, page_size=201)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_each_transient_5xx_on_the_pipelines_get_is_retried(server: FakeHubSpotServer, status: int) -> None:
+    crm = crm_for(server)
+    server.fail_next(status=status, count=1, retry_after=None)
+
+    assert len(crm.deal_pipelines()) == 2
+    assert crm.requests_made == len(server.requests) == 2
+
+
+def test_one_500_mid_paging_is_retried_and_every_deal_comes_once(server: FakeHubSpotServer) -> None:
+    crm = crm_for(server, page_size=50)
+    server.fail_next(status=500, count=1, retry_after=None, method="POST", path=SEARCH_PATH, after=2)
+
+    deals = crm.deals_in_stage("default", "qualified")
+
+    assert [d.id for d in deals] == [str(i) for i in range(1, 251)]
+    afters = [s.body.get("after") for s in server.requests_to("POST", SEARCH_PATH)]
+    assert afters == [None, "50", "100", "100", "150", "200"]
+    assert crm.requests_made == 6
+
+
+def test_paging_against_hubspots_search_limit_meets_no_429() -> None:
+    """Two runs paging at once in one process share its pacer; HubSpot's 4 searches/s window is never hit."""
+    deals = [deal(i) for i in range(1, 61)] + [deal(100 + i, stage="demo") for i in range(1, 61)]
+    pacer = HubSpotPacer()
+    results: dict[str, list[Deal]] = {}
+    with FakeHubSpotServer(token=TOKEN, pipelines=PIPELINES, deals=deals) as server:
+
+        def page_through(stage: str) -> None:
+            results[stage] = crm_for(server, page_size=12, pacer=pacer).deals_in_stage("default", stage)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=page_through, args=(stage,)) for stage in ("qualified", "demo")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+
+        assert server.rate_limited == 0
+        assert len(server.requests_to("POST", SEARCH_PATH)) == 10
+    assert [len(results[stage]) for stage in ("qualified", "demo")] == [60, 60]
+    assert elapsed >= 2.5, "ten searches at 4 per 1.25 s take two waits"
+
+
+def test_the_fake_enforces_the_search_limit_on_an_unpaced_client() -> None:
+    """The guard the test above relies on: without pacing the same paging is throttled."""
+    with FakeHubSpotServer(token=TOKEN, pipelines=PIPELINES, deals=[deal(i) for i in range(1, 61)]) as server:
+        search_api = HubSpot(access_token=TOKEN, host=server.url).crm.deals.search_api
+        statuses = []
+        for _ in range(6):
+            try:
+                search_api.do_search(public_object_search_request=PublicObjectSearchRequest(limit=10))
+                statuses.append(200)
+            except ApiException as error:
+                statuses.append(error.status)
+                assert "secondly limit" in error.body
+        assert statuses == [200, 200, 200, 200, 429, 429] and server.rate_limited == 2
+
+
+def test_a_token_pasted_with_a_trailing_newline_works(server: FakeHubSpotServer) -> None:
+    crm = HubSpotCrm(TOKEN + "\n", host=server.url, pacer=HubSpotPacer())
+
+    assert len(crm.deal_pipelines()) == 2
+    assert server.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("raw", [f"{TOKEN[:10]}\n{TOKEN[10:]}", f"{TOKEN[:10]}\r{TOKEN[10:]}", f"{TOKEN} x", ""])
+def test_a_token_with_inner_whitespace_is_refused_and_never_leaks(server: FakeHubSpotServer, raw: str) -> None:
+    with pytest.raises(CredentialError, match="HUBSPOT_ACCESS_TOKEN") as raised:
+        HubSpotCrm(raw, host=server.url, pacer=HubSpotPacer())
+
+    error: BaseException | None = raised.value
+    while error is not None:
+        text = "".join(traceback.format_exception(error)) + repr(error.args)
+        assert TOKEN[:10] not in text and TOKEN[10:] not in text
+        error = error.__cause__ or error.__context__
+    assert server.requests == []

@@ -3,7 +3,9 @@
 It lets tests drive the real ``hubspot-api-client`` (and so the real urllib3 retry logic)
 against a server they control: ``GET /crm/v3/pipelines/deals`` and
 ``POST /crm/v3/objects/deals/search``, bearer-token auth, HubSpot-shaped error bodies, the
-10,000-result search cap, fault injection and a log of every request received.
+10,000-result search cap, HubSpot's search rate limit (a sliding window: by default 4 searches in
+any second, beyond which it answers 429 with HubSpot's body), fault injection and a log of every
+request received.
 
     with FakeHubSpotServer(token="t", deals=[{"hs_object_id": "1", "dealstage": "s"}]) as server:
         HubSpotCrm("t", host=server.url).deals_in_stage("default", "s")
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +34,8 @@ SEARCH_PATH = "/crm/v3/objects/deals/search"
 SEARCH_RESULT_CAP = 10_000
 MAX_SEARCH_LIMIT = 200
 DEFAULT_SEARCH_LIMIT = 10
+#: HubSpot answers 429 to a search beyond this many in any sliding window of this many seconds.
+SEARCH_RATE_LIMIT = (4, 1.0)
 #: Properties HubSpot returns on every deal search result, requested or not.
 ALWAYS_RETURNED_PROPERTIES = ("createdate", "hs_lastmodifieddate", "hs_object_id")
 
@@ -69,6 +75,8 @@ class _Fault:
     retry_after: str | None
     method: str | None
     path: str | None
+    #: matching requests to let through before the fault starts
+    after: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or self.path == path)
@@ -99,6 +107,13 @@ def _fault_error(fault: _Fault) -> _HubSpotError:
     return _HubSpotError(fault.status, body, headers)
 
 
+def _rate_limited() -> _HubSpotError:
+    return _HubSpotError(
+        429,
+        _error_body("You have reached your secondly limit.", "RATE_LIMITS", errorType="RATE_LIMIT", policyName="SECONDLY"),
+    )
+
+
 def _validation_error(message: str) -> _HubSpotError:
     return _HubSpotError(400, _error_body(message, "VALIDATION_ERROR"))
 
@@ -109,8 +124,26 @@ class _State:
     pipelines: tuple[Pipeline, ...]
     deals: list[dict[str, str]]
     lock: threading.Lock = field(default_factory=threading.Lock)
+    search_rate_limit: tuple[int, float] | None = SEARCH_RATE_LIMIT
     faults: list[_Fault] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
+    #: arrival times of the searches that counted against the rate limit
+    search_times: deque[float] = field(default_factory=deque)
+    #: searches refused with 429 by the rate limit (injected faults are not counted)
+    rate_limited: int = 0
+
+    def over_search_limit(self, now: float) -> bool:
+        """Record a search arriving at ``now``; true when it exceeds the sliding window (caller holds the lock)."""
+        if self.search_rate_limit is None:
+            return False
+        limit, window = self.search_rate_limit
+        while self.search_times and self.search_times[0] <= now - window:
+            self.search_times.popleft()
+        if len(self.search_times) >= limit:
+            self.rate_limited += 1
+            return True
+        self.search_times.append(now)
+        return False
 
 
 def _pipelines_payload(pipelines: Sequence[Pipeline]) -> dict[str, Any]:
@@ -252,13 +285,24 @@ class _Handler(BaseHTTPRequestHandler):
                 RecordedRequest(self.command, url.path, parse_qs(url.query), dict(self.headers.items()), body)
             )
             fault = next((f for f in state.faults if f.matches(self.command, url.path)), None)
-            if fault is not None:
+            if fault is not None and fault.after > 0:
+                fault.after -= 1
+                fault = None
+            elif fault is not None:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     state.faults.remove(fault)
+            throttled = (
+                fault is None
+                and self.command == "POST"
+                and url.path == SEARCH_PATH
+                and state.over_search_limit(time.monotonic())
+            )
         try:
             if fault is not None:
                 raise _fault_error(fault)
+            if throttled:
+                raise _rate_limited()
             self._check_auth(state.token)
             self._send(200, self._route(state, url.path, body))
         except _HubSpotError as error:
@@ -313,8 +357,14 @@ class FakeHubSpotServer(BackgroundHttpServer):
         token: str = "test-token",
         pipelines: Iterable[Pipeline] = DEFAULT_PIPELINES,
         deals: Iterable[Mapping[str, str]] = (),
+        search_rate_limit: tuple[int, float] | None = SEARCH_RATE_LIMIT,
     ) -> None:
-        self._state = _State(token=token, pipelines=tuple(pipelines), deals=[dict(deal) for deal in deals])
+        self._state = _State(
+            token=token,
+            pipelines=tuple(pipelines),
+            deals=[dict(deal) for deal in deals],
+            search_rate_limit=search_rate_limit,
+        )
 
     thread_name = "fake-hubspot"
 
@@ -326,6 +376,12 @@ class FakeHubSpotServer(BackgroundHttpServer):
         with self._state.lock:
             return list(self._state.requests)
 
+    @property
+    def rate_limited(self) -> int:
+        """Searches refused with 429 by the rate limit so far."""
+        with self._state.lock:
+            return self._state.rate_limited
+
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path == path]
 
@@ -336,12 +392,14 @@ class FakeHubSpotServer(BackgroundHttpServer):
         retry_after: str | None = "0",
         method: str | None = None,
         path: str | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next ``count`` matching requests with ``status`` and a HubSpot error body.
 
         ``retry_after`` is sent verbatim as the ``Retry-After`` header (``None`` omits it).
-        ``method`` and ``path`` narrow which requests the fault applies to.
+        ``method`` and ``path`` narrow which requests the fault applies to; ``after`` lets that
+        many matching requests through first (a fault in the middle of paging).
         """
         with self._state.lock:
-            self._state.faults.append(_Fault(status, count, retry_after, method, path))
+            self._state.faults.append(_Fault(status, count, retry_after, method, path, after))
 

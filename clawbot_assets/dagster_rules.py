@@ -1,0 +1,54 @@
+"""Dagster's own rules for a schedule's cron and timezone: the one module importing ``dagster._``.
+
+``ScheduleDefinition`` refuses a cron that ``dagster._utils.schedules.is_valid_cron_schedule``
+rejects and a timezone that ``dagster._time.get_timezone`` cannot load, and the daemon fails
+every tick of a cron that ``cron_string_iterator`` cannot advance. Those functions are private,
+so they are imported here and nowhere else; the domain receives them through
+``DAGSTER_SCHEDULE_RULES`` (domain code stays free of Dagster), and a test pins that the domain's
+pure defaults are at least as strict, so an upgrade that changes Dagster's rules shows up there.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dagster._time import get_timezone
+from dagster._utils.schedules import cron_string_iterator, is_valid_cron_schedule
+
+from clawbot_assets.domain.fields import shown
+from clawbot_assets.domain.schedule_rules import (
+    ScheduleRules,
+    cron_problem as domain_cron_problem,
+    timezone_problem as domain_timezone_problem,
+)
+
+
+def dagster_cron_problem(cron: str) -> str | None:
+    """What Dagster alone says about ``cron``: refused when defined, or failing when ticked."""
+    try:
+        if not is_valid_cron_schedule(cron):
+            return f"Cron {shown(cron)} is refused by Dagster"
+        next(cron_string_iterator(time.time(), cron, "UTC"))
+    except Exception as error:
+        return f"Cron {shown(cron)} cannot be scheduled by Dagster ({type(error).__name__})"
+    return None
+
+
+def dagster_timezone_problem(timezone: str) -> str | None:
+    try:
+        get_timezone(timezone)
+    except Exception:
+        return f"Timezone {shown(timezone)} is refused by Dagster"
+    return None
+
+
+def _both(cron: str) -> str | None:
+    return domain_cron_problem(cron) or dagster_cron_problem(cron)
+
+
+def _both_timezone(timezone: str) -> str | None:
+    return domain_timezone_problem(timezone) or dagster_timezone_problem(timezone)
+
+
+#: The domain's rules and Dagster's together: what validation should use wherever Dagster runs.
+DAGSTER_SCHEDULE_RULES = ScheduleRules(cron_problem=_both, timezone_problem=_both_timezone)
