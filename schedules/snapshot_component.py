@@ -21,6 +21,7 @@ from dagster.components import (
 )
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import validate_playbooks
 from clawbot_assets.resources import ssot_from_env
 from schedules.playbook_schedules import build_playbook_schedules
@@ -63,4 +64,4 @@ class PlaybookSchedulesComponent(dg.StateBackedComponent, dg.Resolvable):
         except (OSError, ValueError, KeyError) as error:
             logger.error(f"Playbook snapshot {state_path} is unreadable ({error}); no playbook schedules loaded")
             return dg.Definitions()
-        return dg.Definitions(schedules=build_playbook_schedules(validate_playbooks(records)))
+        return dg.Definitions(schedules=build_playbook_schedules(validate_playbooks(records, DAGSTER_SCHEDULE_RULES)))

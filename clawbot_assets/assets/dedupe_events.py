@@ -26,6 +26,7 @@ PHASE = "dedupe_phase"
 STARTED = "started"
 ACKNOWLEDGED = "acknowledged"
 _MODE, _FROM, _TO, _BY_DAY = "mode", "audited_from", "audited_to", "duplicates_created_by_day"
+_DATES = "date_convention"
 _UNKEYABLE, _TWICE, _ACKED = "unkeyable_records", "contacted_twice_keys", "acknowledged_keys"
 
 ASSET_KEY = dg.AssetKey(TASK_QUEUE_SALES)
@@ -37,6 +38,7 @@ def _run_metadata(run: DedupeRun) -> dict[str, Any]:
         _FROM: run.audited_from.isoformat() if run.audited_from else "",
         _TO: run.audited_to.isoformat(),
         _BY_DAY: dg.MetadataValue.json(run.duplicates_created_by_day),
+        _DATES: run.date_convention,
     }
 
 
@@ -75,6 +77,7 @@ def _run(run_id: str, metadata: Mapping[str, Any]) -> DedupeRun:
         audited_from=_time(str(_value(metadata, _FROM, ""))),
         audited_to=_time(str(_value(metadata, _TO))),  # type: ignore[arg-type]
         duplicates_created_by_day=dict(_value(metadata, _BY_DAY, {})),
+        date_convention=str(_value(metadata, _DATES, "")),
     )
 
 

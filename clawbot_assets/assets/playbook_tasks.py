@@ -6,6 +6,7 @@ from typing import Iterator
 import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SKIPPED_TAG
 from clawbot_assets.partitions import playbook_partitions
@@ -40,7 +41,7 @@ def playbook_tasks(
     """
     slug = context.partition_key
     try:
-        report = run_playbook(ssot.client(), crm.client(), slug, scheduled_for(context))
+        report = run_playbook(ssot.client(), crm.client(), slug, scheduled_for(context), DAGSTER_SCHEDULE_RULES)
     except PlaybookRefused as refused:
         raise dg.Failure(description=str(refused), metadata={"problems": refused.problems}, allow_retries=False) from None
     if report.skipped:

@@ -5,6 +5,7 @@ from collections import Counter
 import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS
 from clawbot_assets.resources.ssot import SsotResource
@@ -94,7 +95,7 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
     for it. Problems are reported by the checks on this asset, never raised here.
     """
     client = ssot.client()
-    validations = validate_playbooks(client.list_records(PLAYBOOKS_TABLE))
+    validations = validate_playbooks(client.list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
     for validation in validations:
         if validation.problems:
             context.log.warning(f"playbook {validation.name or validation.record_id!r}: {validation.describe()}")

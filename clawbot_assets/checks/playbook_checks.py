@@ -14,7 +14,8 @@ from clawbot_assets.adapters.crm import Pipeline
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.domain.drift import ScheduleFacts, schedule_drift
-from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation, Problem, validate_playbooks
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.domain.playbook import FIELD_PROBLEMS, UNSAFE_TO_RUN, PlaybookValidation, Problem, validate_playbooks
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_SCHEDULE_PREFIX, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -24,17 +25,15 @@ CHECK_CODES: dict[str, frozenset[str]] = {
     Checks.TRIGGER_AND_APPROVAL_PRESENT: UNSAFE_TO_RUN,
     Checks.CRON_VALID: frozenset({Problem.CRON_INVALID, Problem.TIMEZONE_INVALID}),
     Checks.NAMES_UNIQUE: frozenset({Problem.NAME_MISSING, Problem.NAME_DUPLICATE}),
-    Checks.FIELDS_VALID: frozenset(
-        {Problem.TIER_INVALID, Problem.STATUS_INVALID, Problem.SCHEDULER_INVALID, Problem.CHANNEL_INVALID}
-    ),
+    Checks.FIELDS_VALID: FIELD_PROBLEMS - UNSAFE_TO_RUN,
 }
 SEVERITY = {Checks.FIELDS_VALID: dg.AssetCheckSeverity.WARN}
 DESCRIPTIONS = {
     Checks.TRIGGER_AND_APPROVAL_PRESENT: "Every playbook is safe to run: a valid Trigger and Approval (COLD needs manual), "
-    "and a valid Daily Cap and Cooldown. A failing playbook's runs are refused.",
+    "a valid Daily Cap and Cooldown, and an Enabled that reads clearly. A failing playbook's runs are refused.",
     Checks.CRON_VALID: "Every playbook has a valid 5-field cron and an IANA timezone; a failing one has no schedule.",
     Checks.NAMES_UNIQUE: "Every playbook has a Name, and no two Names make the same slug; a failing one has no schedule.",
-    Checks.FIELDS_VALID: "Tier, Status, Scheduler and Channel hold allowed values.",
+    Checks.FIELDS_VALID: "Tier, Status, Scheduler, Channel and every other field hold allowed values of the right shape.",
     Checks.TRIGGER_STAGE_EXISTS: "Every playbook Trigger names a pipeline and a stage that HubSpot really has.",
     Checks.SCHEDULES_MATCH_SSOT: "The loaded playbook schedules match the live SSOT. On failure: "
     "`dg utils refresh-defs-state`, then reload the code location.",
@@ -104,7 +103,7 @@ def build_playbook_checks(loaded: dict[str, ScheduleFacts]) -> dg.AssetChecksDef
         specs=[dg.AssetCheckSpec(name, asset=playbooks, description=text) for name, text in DESCRIPTIONS.items()],
     )
     def _checks(ssot: SsotResource, crm: CrmResource) -> Iterable[dg.AssetCheckResult]:
-        validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE))
+        validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
         for name, codes in CHECK_CODES.items():
             yield offenders_result(name, offenders(validations, codes), len(validations))
         pipelines = crm.client().deal_pipelines()

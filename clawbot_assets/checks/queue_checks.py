@@ -17,12 +17,12 @@ from clawbot_assets.names import AIRTABLE_POOL, Checks
 from clawbot_assets.resources.ssot import SsotResource
 
 
-def duplicate_keys(records: Iterable[Record]) -> dict[str, list[str]]:
+def duplicate_keys(records: Iterable[Record], day_first: bool) -> dict[str, list[str]]:
     """``{key: record ids}`` for every key, stored or derived, held by more than one record."""
     holders: dict[str, set[str]] = defaultdict(set)
     for record in records:
         fields = record.get("fields") or {}
-        for key in {fields.get(KEY_FIELD), derive_key(fields).key} - {None, ""}:
+        for key in {fields.get(KEY_FIELD), derive_key(fields, day_first=day_first).key} - {None, ""}:
             holders[key].add(record["id"])
     return {key: sorted(ids) for key, ids in holders.items() if len(ids) > 1}
 
@@ -33,6 +33,11 @@ def _latest_metadata(instance: dg.DagsterInstance) -> dict:
     return {name: value.value for name, value in (materialization.metadata if materialization else {}).items()}
 
 
+def day_first(metadata: dict) -> bool:
+    """The slash-date convention the last run used (month-first before any run)."""
+    return metadata.get("date_convention") == "day-first"
+
+
 def verification_records(client, metadata: dict) -> list[Record]:
     """Re-read what the last run could have left duplicated: the whole table after a full pass;
     after an incremental one, the records changed since its window opened and every record
@@ -40,7 +45,7 @@ def verification_records(client, metadata: dict) -> list[Record]:
     if metadata.get("mode") != "incremental" or not metadata.get("audited_from"):
         return client.list_records(TASKS_TABLE)
     changed = client.list_records(TASKS_TABLE, changed_since=dt.datetime.fromisoformat(metadata["audited_from"]))
-    keys = {key for record in changed if (key := derive_key(record.get("fields") or {}).key)}
+    keys = {key for record in changed if (key := derive_key(record.get("fields") or {}, day_first=day_first(metadata)).key)}
     seen = {record["id"] for record in changed}
     return changed + [record for record in client.find_by_keys(TASKS_TABLE, sorted(keys)) if record["id"] not in seen]
 
@@ -57,7 +62,7 @@ def verification_records(client, metadata: dict) -> list[Record]:
 def key_integrity(context: dg.AssetCheckExecutionContext, ssot: SsotResource) -> Iterable[dg.AssetCheckResult]:
     metadata = _latest_metadata(context.instance)
     records = verification_records(ssot.client(), metadata)
-    duplicates = duplicate_keys(records)
+    duplicates = duplicate_keys(records, day_first(metadata))
     yield dg.AssetCheckResult(
         check_name=Checks.UNIQUE_COMPOSITE_KEY,
         passed=not duplicates,
@@ -65,7 +70,7 @@ def key_integrity(context: dg.AssetCheckExecutionContext, ssot: SsotResource) ->
         metadata={"duplicate_keys": len(duplicates), "offenders": listed(duplicates), "records_verified": len(records)},
     )
     missing = {
-        record["id"]: derive_key(record.get("fields") or {}).problem or "Key not written"
+        record["id"]: derive_key(record.get("fields") or {}, day_first=day_first(metadata)).problem or "Key not written"
         for record in records
         if not (record.get("fields") or {}).get(KEY_FIELD)
     }

@@ -28,6 +28,9 @@ class DedupeRun:
     audited_to: dt.datetime
     duplicates_created_by_day: dict[str, int]
     committed: bool = False
+    #: how the run read slash dates (``day-first`` or ``month-first``); a full pass infers it
+    #: from the whole table and the incremental runs after it reuse it
+    date_convention: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class DedupeHistory:
             if run.mode == "full":
                 return not run.committed
         return False
+
+    def day_first(self) -> bool | None:
+        """The slash-date convention of the last committed full pass, if there is one."""
+        convention = next((run.date_convention for run in reversed(self.runs) if run.committed and run.mode == "full"), "")
+        return {"day-first": True, "month-first": False}.get(convention)
 
     def open_contacted_twice(self) -> list[str]:
         """Deals contacted twice that nobody has acknowledged yet: damage stays visible."""

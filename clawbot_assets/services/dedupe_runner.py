@@ -98,11 +98,11 @@ def choose_mode(requested: str, history: DedupeHistory, index: KeyIndex | None, 
     return "incremental", ""
 
 
-def _incremental_records(client: SsotClient, index: KeyIndex, since: dt.datetime) -> list[Record]:
+def _incremental_records(client: SsotClient, index: KeyIndex, since: dt.datetime, day_first: bool | None) -> list[Record]:
     """Records changed since ``since``, plus the indexed survivors their keys collide with."""
     changed = client.list_records(TASKS_TABLE, changed_since=since)
     read_ids = {record["id"] for record in changed}
-    keys = {key for record in changed if (key := derive_key(record.get("fields") or {}).key)}
+    keys = {key for record in changed if (key := derive_key(record.get("fields") or {}, day_first=bool(day_first)).key)}
     colliding = [key for key in keys if key in index.keys and index.keys[key] not in read_ids]
     extra = client.find_by_keys(TASKS_TABLE, colliding) if colliding else []
     return changed + [record for record in extra if record["id"] not in read_ids]
@@ -161,15 +161,18 @@ def run_dedupe(
     chosen, reason = choose_mode(mode, history, saved_index, started)
     index = _trusted_index(history, saved_index)
     watermark = history.watermark()
-    if chosen == "incremental" and index is not None and watermark is not None:
+    day_first = history.day_first()
+    if chosen == "incremental" and index is not None and watermark is not None and day_first is not None:
         audited_from: dt.datetime | None = watermark - overlap
-        records = _incremental_records(client, index, audited_from)
+        records = _incremental_records(client, index, audited_from, day_first)
     else:
-        chosen, audited_from, index = "full", None, None
+        chosen, audited_from, index, day_first = "full", None, None, None
         records = client.list_records(TASKS_TABLE)
 
-    plan = plan_dedupe(records)
-    run = DedupeRun(run_id, chosen, audited_from, started, plan.duplicates_created_by_day)
+    plan = plan_dedupe(records, day_first=day_first)
+    run = DedupeRun(
+        run_id, chosen, audited_from, started, plan.duplicates_created_by_day, date_convention=plan.date_convention
+    )
     unkeyable = dict(plan.unkeyable)
     if index is not None:
         unkeyable.update(_still_unkeyable(client, history.unkeyable, {record["id"] for record in records}))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient
 from clawbot_assets.domain.playbook import Playbook, validate_playbooks
+from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, ScheduleRules
 from clawbot_assets.domain.tasks import due_date_for, plan_upsert, task_rows
 
 
@@ -51,8 +52,8 @@ class PlaybookRunReport:
         }
 
 
-def load_playbook(ssot: SsotClient, slug: str) -> Playbook:
-    validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE))
+def load_playbook(ssot: SsotClient, slug: str, rules: ScheduleRules = DEFAULT_SCHEDULE_RULES) -> Playbook:
+    validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE), rules)
     for validation in validations:
         if validation.playbook and validation.playbook.slug == slug:
             if not validation.safe_to_run:
@@ -68,8 +69,15 @@ def load_playbook(ssot: SsotClient, slug: str) -> Playbook:
     )
 
 
-def run_playbook(ssot: SsotClient, crm: CrmClient, slug: str, scheduled_for: dt.datetime) -> PlaybookRunReport:
-    playbook = load_playbook(ssot, slug)
+def run_playbook(
+    ssot: SsotClient,
+    crm: CrmClient,
+    slug: str,
+    scheduled_for: dt.datetime,
+    rules: ScheduleRules = DEFAULT_SCHEDULE_RULES,
+) -> PlaybookRunReport:
+    """``rules`` are the cron and timezone rules of the scheduler (Dagster's, in the asset)."""
+    playbook = load_playbook(ssot, slug, rules)
     report = PlaybookRunReport(playbook)
     if not playbook.scheduled_by_dagster:
         report.skipped = "not Enabled" if not playbook.enabled else f"owned by {playbook.scheduler}, not dagster"
