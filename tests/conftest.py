@@ -31,7 +31,7 @@ def backend(request, data_dir):
 
     The Airtable variant runs the real pyairtable adapter against the local Airtable server;
     its rate limit is raised so whole-pipeline tests stay quick (pacing at Airtable's real
-    5 requests/s is proven in tests/adapters).
+    5 requests/s is proven in tests/adapters/test_rate_limit.py).
     """
     from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
     from clawbot_assets.demo.data import backlog_records, playbook_records
@@ -50,7 +50,32 @@ def backend(request, data_dir):
             airtable_api_key=TOKEN,
             airtable_base_id=BASE_ID,
             airtable_endpoint_url=server.url,
-            requests_per_second=40,
+            rate_limiter_url="memory://?limit=40&window=1",
             penalty_seconds=0.6,
         )
         yield {"ssot": ssot, "crm": crm, "server": server}
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A Postgres database for the rate-limit bucket: ``CLAWBOT_TEST_POSTGRES_URL`` if set, else a
+    throwaway cluster. Without Postgres the tests skip locally and fail on CI, which must never
+    skip them silently."""
+    import os
+
+    from tests.fakes.postgres import PostgresUnavailable, throwaway_postgres
+
+    if os.environ.get("CLAWBOT_TEST_POSTGRES_URL"):
+        yield os.environ["CLAWBOT_TEST_POSTGRES_URL"]
+        return
+    try:
+        cluster = throwaway_postgres()
+        url = cluster.__enter__()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Postgres is required on CI: {error}")
+        pytest.skip(f"Postgres unavailable: {error}")
+    try:
+        yield url
+    finally:
+        cluster.__exit__(None, None, None)

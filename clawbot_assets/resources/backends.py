@@ -20,7 +20,7 @@ DEFAULT_DATA_DIR = ".local_data"
 LOCAL_SSOT_FILE = "ssot.sqlite"
 ARCHIVE_FILE = "dedupe_archive.sqlite"
 LOCAL_CRM_FILE = "hubspot_fixture.json"
-PACER_FILE = "airtable_pacer.state"
+RATE_LIMIT_FILE = "airtable_rate_limit.sqlite"
 SSOT_BACKENDS = ("local", "airtable")
 CRM_BACKENDS = ("local", "hubspot")
 

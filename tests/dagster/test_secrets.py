@@ -25,7 +25,7 @@ def test_the_airtable_token_is_nowhere_in_a_successful_or_a_failed_run(tmp_path,
         monkeypatch.setenv("AIRTABLE_API_KEY", SECRET)
         good = SsotResource(
             backend="airtable", data_dir=str(tmp_path), airtable_api_key=dg.EnvVar("AIRTABLE_API_KEY"),
-            airtable_base_id="appSecret", airtable_endpoint_url=server.url, requests_per_second=40,
+            airtable_base_id="appSecret", airtable_endpoint_url=server.url, rate_limiter_url="memory://?limit=40&window=1",
         )
         crm = CrmResource(backend="local", data_dir=str(tmp_path))
         job = defs_for({"ssot": good, "crm": crm}).get_repository_def().get_job("playbooks_refresh")
@@ -34,7 +34,7 @@ def test_the_airtable_token_is_nowhere_in_a_successful_or_a_failed_run(tmp_path,
 
         wrong = SsotResource(
             backend="airtable", data_dir=str(tmp_path), airtable_api_key=SECRET + "x",
-            airtable_base_id="appSecret", airtable_endpoint_url=server.url, requests_per_second=40,
+            airtable_base_id="appSecret", airtable_endpoint_url=server.url, rate_limiter_url="memory://?limit=40&window=1",
         )
         failed = defs_for({"ssot": wrong, "crm": crm}).get_repository_def().get_job("playbooks_refresh").execute_in_process(
             instance=instance, raise_on_error=False
