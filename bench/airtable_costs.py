@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.synthetic import synthetic_tasks
 from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import TASKS_TABLE
+from clawbot_assets.adapters.rate_limit import DEFAULT_LIMIT, rate_limiter_for
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.domain.keys import compose_key
@@ -28,11 +29,11 @@ BASE, TOKEN = "appBench", "patBenchToken"
 WRITES = ("POST", "PATCH", "DELETE")
 
 
-def client_for(server: FakeAirtable, workdir: Path, requests_per_second: float | None = None) -> AirtableSsot:
-    options = {"requests_per_second": requests_per_second} if requests_per_second else {}
+def client_for(server: FakeAirtable, workdir: Path, limit: int = DEFAULT_LIMIT) -> AirtableSsot:
+    """A client paced by the SQLite limiter production uses on one host; ``limit`` per 1.1 s."""
+    limiter = rate_limiter_for(f"sqlite:///{workdir.resolve() / 'rate_limit.sqlite'}", name=f"airtable:{BASE}", limit=limit)
     return AirtableSsot(
-        TOKEN, BASE, endpoint_url=server.url, fallback_archive=LocalSsot(workdir / "archive.sqlite"),
-        pacer_state_path=str(workdir / "pacer.state"), **options,
+        TOKEN, BASE, endpoint_url=server.url, fallback_archive=LocalSsot(workdir / "archive.sqlite"), rate_limiter=limiter,
     )
 
 
@@ -80,7 +81,7 @@ def incremental_cost(workdir: Path, table: int = 100_000, new: int = 1_000) -> N
             fields = record["fields"]
             fields["Key"] = compose_key(fields["Playbook"], fields["Deal ID"], fields["Step"], fields["Due Date"])
         server.seed(BASE, TASKS_TABLE, clean)
-        client = client_for(server, workdir / "incremental", requests_per_second=10_000)
+        client = client_for(server, workdir / "incremental", limit=10_000)
         state = DedupeState(workdir / "incremental" / "state.sqlite")
         full = run_dedupe(client, state, run_id="full", now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5))
         print(f"   full pass first (builds the key index): {full.api_requests} requests for {full.records_read:,} records")

@@ -12,7 +12,11 @@ requests in any ``window_seconds``; Airtable counts arrivals, which come later t
 by a varying network delay. With 0-100 ms of jitter, two requests admitted 1.1 s apart can
 arrive 1.0 s apart, so 5 per 1.1 s never puts six arrivals in one Airtable second: 4.55
 requests/s, 90.9% of the ceiling. A fixed 4.8/s interval had no such margin and provoked 429s.
-MEASURED
+Measured with ``bench/rate_limit.py`` (local Airtable server, 5 per sliding 1 s, 0-100 ms each
+way, 2-core host, 2026-11-26): 1,000 records upserted in 100 requests (the minimum) at 45.7-46.0
+records/s (91-92% of 50) from one process and 45.9-46.7 from two processes on one base, with the
+SQLite and the Postgres bucket alike, and no 429 in 1,200 requests. 5 per 1.05 s would give 95%
+but only 50 ms of margin against 100 ms of jitter.
 
 The bucket is used directly rather than through ``pyrate_limiter.Limiter``: the Limiter's
 blocking retry stamps a retried request with its planned time instead of reading the clock, so a
