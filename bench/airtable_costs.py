@@ -16,23 +16,23 @@ import time
 from pathlib import Path
 
 from bench.synthetic import synthetic_tasks
-from clawbot_assets.adapters.dedupe_state import DedupeState
 from clawbot_assets.adapters.ssot import TASKS_TABLE
+from clawbot_assets.adapters.rate_limit import DEFAULT_LIMIT, rate_limiter_for
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.domain.keys import compose_key
-from clawbot_assets.services.dedupe_runner import run_dedupe
 from tests.fakes.airtable_server import FakeAirtable
+from tests.services.ledger import Ledger
 
 BASE, TOKEN = "appBench", "patBenchToken"
 WRITES = ("POST", "PATCH", "DELETE")
 
 
-def client_for(server: FakeAirtable, workdir: Path, requests_per_second: float | None = None) -> AirtableSsot:
-    options = {"requests_per_second": requests_per_second} if requests_per_second else {}
+def client_for(server: FakeAirtable, workdir: Path, limit: int = DEFAULT_LIMIT) -> AirtableSsot:
+    """A client paced by the SQLite limiter production uses on one host; ``limit`` per 1.1 s."""
+    limiter = rate_limiter_for(f"sqlite:///{workdir.resolve() / 'rate_limit.sqlite'}", name=f"airtable:{BASE}", limit=limit)
     return AirtableSsot(
-        TOKEN, BASE, endpoint_url=server.url, fallback_archive=LocalSsot(workdir / "archive.sqlite"),
-        pacer_state_path=str(workdir / "pacer.state"), **options,
+        TOKEN, BASE, endpoint_url=server.url, fallback_archive=LocalSsot(workdir / "archive.sqlite"), rate_limiter=limiter,
     )
 
 
@@ -58,7 +58,7 @@ def dedupe_at_the_real_limit(workdir: Path, records: int = 2000) -> None:
         server.clear_log()
         client = client_for(server, workdir / "dedupe")
         started = time.perf_counter()
-        report = run_dedupe(client, DedupeState(workdir / "dedupe" / "state.sqlite"), run_id="bench")
+        report = Ledger(workdir / "dedupe" / "index.json.gz").run(client, run_id="bench")
         seconds = time.perf_counter() - started
         summary = report.plan.summary()
         minimum = math.ceil(report.records_read / 100) + math.ceil(summary["removed"] / 10) + math.ceil(summary["updated"] / 10)
@@ -80,9 +80,9 @@ def incremental_cost(workdir: Path, table: int = 100_000, new: int = 1_000) -> N
             fields = record["fields"]
             fields["Key"] = compose_key(fields["Playbook"], fields["Deal ID"], fields["Step"], fields["Due Date"])
         server.seed(BASE, TASKS_TABLE, clean)
-        client = client_for(server, workdir / "incremental", requests_per_second=10_000)
-        state = DedupeState(workdir / "incremental" / "state.sqlite")
-        full = run_dedupe(client, state, run_id="full", now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5))
+        client = client_for(server, workdir / "incremental", limit=10_000)
+        state = Ledger(workdir / "incremental" / "index.json.gz")
+        full = state.run(client, run_id="full", now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5))
         print(f"   full pass first (builds the key index): {full.api_requests} requests for {full.records_read:,} records")
         duplicates = [dict(record["fields"], Status="pending") for record in clean[: new // 10]]
         fresh = [record["fields"] for record in synthetic_tasks(new - len(duplicates), duplicate_share=0.0, seed=9, start=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))]
@@ -90,7 +90,7 @@ def incremental_cost(workdir: Path, table: int = 100_000, new: int = 1_000) -> N
             fields.pop("Key")
         server.seed(BASE, TASKS_TABLE, duplicates + fresh)
         server.clear_log()
-        report = run_dedupe(client, state, run_id="nightly", overlap=dt.timedelta(minutes=1))
+        report = state.run(client, run_id="nightly", overlap=dt.timedelta(minutes=1))
         by_kind = {"list": 0, "lookup": 0, "write": 0}
         for request in server.log:
             if request.method in WRITES and not request.path.endswith("listRecords"):

@@ -1,4 +1,4 @@
-"""Runs every benchmark and prints its figures (about 5 minutes on 2 cores).
+"""Runs every benchmark and prints its figures (about 10 minutes on 2 cores).
 
 Usage, from the project root: .venv/bin/python bench/run_all.py
 """
@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import airtable_costs, dedupe_compute, load_definitions  # noqa: E402
+from bench import airtable_costs, dedupe_compute, load_definitions, rate_limit  # noqa: E402
 
 if __name__ == "__main__":
     load_definitions.main()
@@ -16,3 +16,5 @@ if __name__ == "__main__":
     dedupe_compute.main()
     print()
     airtable_costs.main()
+    print()
+    rate_limit.main()

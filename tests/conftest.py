@@ -34,7 +34,7 @@ def airtable_resource(server, data_dir, **overrides) -> AirtableSsotResource:
         endpoint_url=server.url,
         data_dir=str(data_dir),
         archive_dir=str(data_dir),
-        requests_per_second=400,
+        rate_limiter_url="memory://?limit=400&window=1",
         penalty_seconds=0.6,
     )
     return AirtableSsotResource(**{**options, **overrides})
@@ -55,3 +55,28 @@ def backend(request, data_dir):
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         server.seed(BASE_ID, TASKS_TABLE, backlog_records())
         yield {**resources, "ssot": airtable_resource(server, data_dir), "server": server}
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A Postgres database for the rate-limit bucket: ``CLAWBOT_TEST_POSTGRES_URL`` if set, else a
+    throwaway cluster. Without Postgres the tests skip locally and fail on CI, which must never
+    skip them silently."""
+    import os
+
+    from tests.fakes.postgres import PostgresUnavailable, throwaway_postgres
+
+    if os.environ.get("CLAWBOT_TEST_POSTGRES_URL"):
+        yield os.environ["CLAWBOT_TEST_POSTGRES_URL"]
+        return
+    try:
+        cluster = throwaway_postgres()
+        url = cluster.__enter__()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Postgres is required on CI: {error}")
+        pytest.skip(f"Postgres unavailable: {error}")
+    try:
+        yield url
+    finally:
+        cluster.__exit__(None, None, None)

@@ -2,7 +2,8 @@
 
 pyairtable retries 429 for about 3 s and has no pacing (DESIGN §5), so its retry is turned off
 and ``PacedSession`` takes over at the one place every HTTP request passes:
-- each request waits for a slot of the per-base ``RequestPacer`` (below 5 requests/s);
+- each request waits for the per-base ``SharedRateLimiter`` (a sliding window below 5 requests/s,
+  shared by every process on the base);
 - a 429 waits out Airtable's 30-second penalty, then resends;
 - a 502/503/504 is resent only when the call is idempotent (reads, updates, upserts).
 """
@@ -18,7 +19,7 @@ import requests
 from pyairtable import Api
 from pyairtable import formulas as F
 
-from clawbot_assets.adapters.pacing import RequestPacer
+from clawbot_assets.adapters.rate_limit import SharedRateLimiter, rate_limiter_for
 from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
     LOOKUP_BATCH,
@@ -35,8 +36,6 @@ from clawbot_assets.adapters.ssot import (
 
 DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
 AIRTABLE_PENALTY_SECONDS = 30.0
-#: 96% of Airtable's 5 requests/s per base, leaving margin against the 30-second penalty.
-DEFAULT_REQUESTS_PER_SECOND = 4.8
 #: Waited after a 429: Airtable's penalty and one second more.
 DEFAULT_PENALTY_WAIT = AIRTABLE_PENALTY_SECONDS + 1
 _TRANSIENT_STATUSES = (502, 503, 504)
@@ -46,14 +45,14 @@ _EXPIRED_OFFSET = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
 class PacedSession(requests.Session):
     def __init__(
         self,
-        pacer: RequestPacer,
+        rate_limiter: SharedRateLimiter,
         penalty_seconds: float = DEFAULT_PENALTY_WAIT,
         max_rate_limit_retries: int = 5,
         max_transient_retries: int = 4,
         transient_backoff_seconds: float = 1.0,
     ):
         super().__init__()
-        self.pacer = pacer
+        self.rate_limiter = rate_limiter
         self.penalty_seconds = penalty_seconds
         self.max_rate_limit_retries = max_rate_limit_retries
         self.max_transient_retries = max_transient_retries
@@ -70,7 +69,7 @@ class PacedSession(requests.Session):
     def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         rate_limited = transient = 0
         while True:
-            self.pacer.wait_for_slot()
+            self.rate_limiter.acquire()
             self.requests_sent += 1
             try:
                 response = super().request(method, url, *args, **kwargs)
@@ -88,7 +87,7 @@ class PacedSession(requests.Session):
                         f"Airtable answered 429 to {method} {rate_limited} times in a row; "
                         f"gave up after {rate_limited * self.penalty_seconds:.0f}s of penalties"
                     )
-                self.pacer.penalise(self.penalty_seconds)
+                self.rate_limiter.penalise(self.penalty_seconds)
                 continue
             if response.status_code in _TRANSIENT_STATUSES:
                 self.transient_failures += 1
@@ -118,7 +117,10 @@ def _airtable_error_type(error: requests.HTTPError) -> str:
 
 class AirtableSsot:
     """``SsotClient`` on one Airtable base. The archive goes to an Airtable table when one is
-    named, else to ``fallback_archive`` (a ``LocalSsot`` on durable storage)."""
+    named, else to ``fallback_archive`` (a ``LocalSsot`` on durable storage).
+
+    ``rate_limiter`` should be shared by every process on the base (``rate_limiter_for`` with a
+    SQLite or Postgres URL); without one, this client paces only itself, in memory."""
 
     def __init__(
         self,
@@ -126,8 +128,7 @@ class AirtableSsot:
         base_id: str,
         *,
         endpoint_url: str | None = None,
-        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
-        pacer_state_path: str | None = None,
+        rate_limiter: SharedRateLimiter | None = None,
         penalty_seconds: float = DEFAULT_PENALTY_WAIT,
         transient_backoff_seconds: float = 1.0,
         archive_table: str | None = None,
@@ -135,9 +136,9 @@ class AirtableSsot:
         max_listing_restarts: int = 3,
     ):
         self.base_id = base_id
-        self.pacer = RequestPacer(requests_per_second, pacer_state_path)
+        self.rate_limiter = rate_limiter or rate_limiter_for(None, name=f"airtable:{base_id}")
         self.session = PacedSession(
-            self.pacer, penalty_seconds=penalty_seconds, transient_backoff_seconds=transient_backoff_seconds
+            self.rate_limiter, penalty_seconds=penalty_seconds, transient_backoff_seconds=transient_backoff_seconds
         )
         self.api = Api(api_key, retry_strategy=None, endpoint_url=endpoint_url or DEFAULT_ENDPOINT_URL, timeout=(10, 60))
         self.api.session = self.session

@@ -50,6 +50,14 @@ def _unknown(variable: str, allowed: tuple[str, ...]) -> str:
     return f"{variable} names no backend; set it to one of: {', '.join(allowed)}"
 
 
+def _secret(environ: Environ, variable: str, resolve: bool) -> str | dg.EnvVar | None:
+    """A value that may hold a credential: an ``EnvVar`` inside Dagster (resolved at run start,
+    never shown in the UI), the value itself outside it. Unset stays unset."""
+    if variable not in environ:
+        return None
+    return environ[variable] if resolve else dg.EnvVar(variable)
+
+
 def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotResource:
     """Inside Dagster the API key stays an ``EnvVar``, resolved at run start and never shown in
     the UI; outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly."""
@@ -60,13 +68,13 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
     if backend != "airtable":
         return MisconfiguredSsotResource(problem=_unknown(SSOT_SWITCH, ("local", "airtable")))
     return AirtableSsotResource(
-        api_key=environ.get("AIRTABLE_API_KEY", "") if resolve_secrets else dg.EnvVar("AIRTABLE_API_KEY"),
+        api_key=_secret(environ, "AIRTABLE_API_KEY", resolve_secrets) or "",
         base_id=environ.get("AIRTABLE_BASE_ID"),
         data_dir=data_dir,
         endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
         archive_table=environ.get("AIRTABLE_ARCHIVE_TABLE"),
         archive_dir=environ.get(DATA_DIR),
-        rate_limiter_url=environ.get(RATE_LIMITER_URL),
+        rate_limiter_url=_secret(environ, RATE_LIMITER_URL, resolve_secrets),
     )
 
 

@@ -17,7 +17,7 @@ LOCAL_SSOT_FILE = "ssot.sqlite"
 ARCHIVE_FILE = "dedupe_archive.sqlite"
 LOCAL_CRM_FILE = "hubspot_fixture.json"
 KEY_INDEX_FILE = "dedupe_key_index.json.gz"
-RATE_LIMITER_FILE = "airtable_rate_limit.sqlite"
+RATE_LIMIT_FILE = "airtable_rate_limit.sqlite"
 
 
 class BackendConfigError(ValueError):

@@ -13,11 +13,12 @@ import dagster as dg
 from pydantic import Field
 
 from clawbot_assets.adapters.ssot import SsotClient
+from clawbot_assets.adapters.ssot_airtable import DEFAULT_PENALTY_WAIT
 from clawbot_assets.resources.backends import (
     ARCHIVE_FILE,
     DEFAULT_DATA_DIR,
     LOCAL_SSOT_FILE,
-    RATE_LIMITER_FILE,
+    RATE_LIMIT_FILE,
     BackendConfigError,
     local_path,
     require,
@@ -65,13 +66,14 @@ class AirtableSsotResource(SsotResource):
     archive_dir: Optional[str] = None
     """Without an archive table, a directory on durable storage for the archive file; without
     either, the dedupe refuses to delete anything."""
-    rate_limiter_url: Optional[str] = None
-    """Where the per-base request budget is shared: ``sqlite:///<file>`` (processes on one
-    host) or ``postgresql://...`` (every container); by default a file under ``.local_data``."""
-    penalty_seconds: float = 31.0
-    requests_per_second: float = 4.8
+    rate_limiter_url: Optional[str] = Field(default=None, repr=False)
+    """Where the per-base request budget is shared: ``postgresql://...`` across containers;
+    by default a SQLite file in ``data_dir``, shared by the processes of one host. Like the API
+    key, it stays an ``EnvVar`` inside Dagster: a Postgres URL can hold a password."""
+    penalty_seconds: float = DEFAULT_PENALTY_WAIT
 
     def client(self) -> SsotClient:
+        from clawbot_assets.adapters.rate_limit import rate_limiter_for
         from clawbot_assets.adapters.ssot_airtable import AirtableSsot
         from clawbot_assets.adapters.ssot_local import LocalSsot
 
@@ -81,9 +83,11 @@ class AirtableSsotResource(SsotResource):
             api_key,
             base_id,
             endpoint_url=self.endpoint_url or None,
-            requests_per_second=self.requests_per_second,
+            rate_limiter=rate_limiter_for(
+                self.rate_limiter_url or f"sqlite:///{local_path(self.data_dir, RATE_LIMIT_FILE)}",
+                name=f"airtable:{base_id}",
+            ),
             penalty_seconds=self.penalty_seconds,
-            pacer_state_path=str(local_path(self.data_dir, RATE_LIMITER_FILE)),
             archive_table=self.archive_table or None,
             fallback_archive=LocalSsot(local_path(self.archive_dir, ARCHIVE_FILE)) if self.archive_dir else None,
         )

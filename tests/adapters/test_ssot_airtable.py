@@ -2,7 +2,8 @@
 that speaks Airtable's REST protocol and enforces its 5 requests/s limit with a penalty.
 
 Timings are shrunk (server penalty 0.5 s, adapter penalty 0.6 s) but the pace is the real
-one: 4.5 requests/s against a limit of 5, so request counts and 429s mean what they would
+one: 5 requests per sliding 1.1 s against a limit of 5 per 1 s, so request counts and 429s mean
+what they would
 mean against api.airtable.com.
 """
 
@@ -19,7 +20,7 @@ from typing import Any, Iterator
 import pytest
 from pyairtable import formulas as F
 
-from clawbot_assets.adapters.pacing import RequestPacer
+from clawbot_assets.adapters.rate_limit import rate_limiter_for
 from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
     LOOKUP_BATCH,
@@ -106,7 +107,7 @@ def test_requests_per_call_are_exact(server: FakeAirtable, rows: int, records: i
 
 def test_unpaced_client_is_rate_limited_and_recovers(server: FakeAirtable) -> None:
     seed_tasks(server, 300)
-    ssot = make_ssot(server, requests_per_second=1000)
+    ssot = make_ssot(server, rate_limiter=rate_limiter_for(None, name=f"airtable:{BASE}", limit=1000, window_seconds=1))
 
     outcome = ssot.upsert(TASKS_TABLE, task_rows(60, "new"))
     records = ssot.list_records(TASKS_TABLE)
@@ -447,27 +448,26 @@ def test_fake_understands_exactly_the_formulas_the_adapter_renders() -> None:
             parse_formula(formula)
 
 
-# -- pacing shared across processes ------------------------------------------------------------
+# -- one rate limiter shared across processes --------------------------------------------------
 
 
-def _take_slots(state_path: str, rate: float, count: int, barrier: Any, results: Any) -> None:
-    pacer = RequestPacer(rate, state_path)
+def _take_turns(url: str, count: int, barrier: Any, results: Any) -> None:
+    limiter = rate_limiter_for(url, name=f"airtable:{BASE}")
     barrier.wait()
     stamps = []
     for _ in range(count):
-        pacer.wait_for_slot()
+        limiter.acquire()
         stamps.append(time.time())
     results.put(stamps)
 
 
-def test_request_pacer_is_shared_across_processes(tmp_path: Path) -> None:
-    rate, slots, tolerance = 20.0, 10, 0.01
+def test_rate_limiter_is_shared_across_processes(tmp_path: Path) -> None:
+    """Two processes on one SQLite file admit at most 10 per sliding 0.5 s between them."""
+    limit, window, turns, tolerance = 10, 0.5, 15, 0.01
+    url = f"sqlite:///{tmp_path / 'limiter' / 'rate.sqlite'}?limit={limit}&window={window}"
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
-    state_path = str(tmp_path / "pacer" / "appTESTBASE0001.slot")
-    workers = [
-        context.Process(target=_take_slots, args=(state_path, rate, slots, barrier, results)) for _ in range(2)
-    ]
+    workers = [context.Process(target=_take_turns, args=(url, turns, barrier, results)) for _ in range(2)]
     for worker in workers:
         worker.start()
     stamps = sorted(results.get(timeout=30) + results.get(timeout=30))
@@ -475,7 +475,6 @@ def test_request_pacer_is_shared_across_processes(tmp_path: Path) -> None:
         worker.join(timeout=10)
         assert worker.exitcode == 0
 
-    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
-    assert len(stamps) == 2 * slots
-    assert min(gaps) >= 1 / rate - tolerance
-    assert stamps[-1] - stamps[0] >= (2 * slots - 1) / rate - tolerance
+    assert len(stamps) == 2 * turns
+    assert min(later - earlier for earlier, later in zip(stamps, stamps[limit:])) >= window - tolerance
+    assert stamps[-1] - stamps[0] >= (2 * turns // limit - 1) * window - tolerance

@@ -27,13 +27,14 @@ def materialize_playbooks(defs: dg.Definitions, instance) -> dg.ExecuteInProcess
     return defs.get_repository_def().get_job("playbooks_refresh").execute_in_process(instance=instance, raise_on_error=False)
 
 
-def run_every_playbook(defs: dg.Definitions, instance, tick: dt.datetime = TICK) -> dict[str, bool]:
+def run_every_playbook(defs: dg.Definitions, instance, slugs=None, tick: dt.datetime = TICK) -> dict[str, bool]:
+    """Runs each partition (or those in ``slugs``) once; returns whether each run succeeded."""
     job = defs.resolve_job_def("playbook_run")
     return {
         slug: job.execute_in_process(
             instance=instance, partition_key=slug, tags={SCHEDULED_FOR_TAG: tick.isoformat()}, raise_on_error=False
         ).success
-        for slug in instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)
+        for slug in slugs or instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)
     }
 
 

@@ -38,13 +38,16 @@ def test_broken_cold_playbooks_fail_their_check_but_the_refresh_run_is_green(loc
     assert outcomes["churn_rescue"] == "creates tasks"
 
 
-def test_every_partition_twice_leaves_the_table_as_the_first_run_left_it(local_resources, instance):
+def test_each_kind_of_partition_twice_leaves_the_table_as_the_first_run_left_it(local_resources, instance):
+    """One playbook of each kind through Dagster; every playbook, on both backends, is run
+    at service level (tests/services/test_playbook_run.py)."""
     defs = defs_for(local_resources)
     materialize_playbooks(defs, instance)
     before = table_state(local_resources)
-    first = run_every_playbook(defs, instance)
+    slugs = ["churn_rescue", "warm_demo_follow_up", "cold_outbound_us_saas", "cold_outbound_eu_founders", "stale_deal_nudge"]
+    first = run_every_playbook(defs, instance, slugs)
     after_first = table_state(local_resources)
-    second = run_every_playbook(defs, instance)
+    second = run_every_playbook(defs, instance, slugs)
     assert table_state(local_resources) == after_first
     assert {slug for slug, ok in first.items() if not ok} == BROKEN_COLD == {slug for slug, ok in second.items() if not ok}
     created = {record_id: fields for record_id, fields in after_first.items() if record_id not in before}

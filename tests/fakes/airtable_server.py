@@ -6,6 +6,8 @@ delete on in-memory tables, and enforces what the adapter has to cope with:
 - Airtable's rate limit: at most ``rate_limit`` requests per rolling second per base; the
   request beyond it gets a 429 and starts a penalty during which every request to the base
   gets a 429 (Airtable's is 30 s);
+- network jitter (``latency``): each request is held a random time before the server sees it,
+  so requests sent in order can arrive closer together than they were sent;
 - whole-request failures: an ambiguous upsert, an update of a missing record or a delete of
   a missing record writes nothing;
 - listing offsets that expire (``expire_offsets_once``);
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import re
 import secrets
 import string
@@ -244,6 +247,7 @@ def parse_formula(formula: str) -> Predicate:
 
 @dataclass
 class LoggedRequest:
+    #: When the server checked the request against the rate limit (after ``latency``).
     time: float
     method: str
     path: str
@@ -286,6 +290,9 @@ class FakeAirtable(BackgroundHttpServer):
 
     ``token=None`` accepts any bearer token. ``rate_limit`` requests are allowed per
     ``window_seconds`` per base; a request beyond it starts a ``penalty_seconds`` penalty.
+    ``latency=(low, high)`` delays each request by a uniform random time on its way in, before
+    the rate check, and ``response_latency`` each answer on its way out; neither holds the
+    server's lock, so delayed requests do not queue behind each other.
     """
 
     def __init__(
@@ -295,8 +302,12 @@ class FakeAirtable(BackgroundHttpServer):
         rate_limit: int = 5,
         window_seconds: float = 1.0,
         penalty_seconds: float = 30.0,
+        latency: tuple[float, float] | None = None,
+        response_latency: tuple[float, float] | None = None,
     ):
         self.token = token
+        self.latency = latency
+        self.response_latency = response_latency
         self.rate_limit = rate_limit
         self.window_seconds = window_seconds
         self.penalty_seconds = penalty_seconds
@@ -409,8 +420,10 @@ class FakeAirtable(BackgroundHttpServer):
     def handle(self, method: str, raw_path: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[int, Any]:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
+        _delay(self.latency)
         entry = LoggedRequest(time.time(), method, split.path, query, None)
         with self._lock:
+            entry.time = time.time()
             try:
                 entry.body = json.loads(raw_body) if raw_body else None
             except ValueError:
@@ -656,6 +669,11 @@ class FakeAirtable(BackgroundHttpServer):
         return {"records": [{"id": record_id, "deleted": True} for record_id in unique]}
 
 
+def _delay(latency: tuple[float, float] | None) -> None:
+    if latency:
+        time.sleep(random.uniform(*latency))
+
+
 class _Handler(BaseHTTPRequestHandler):
     #: Headers and body go out in two writes; without this, Nagle's algorithm and the client's
     #: delayed ACK add 40 ms to every response on loopback.
@@ -669,6 +687,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw_body = self.rfile.read(length) if length else b""
         fake: FakeAirtable = self.server.fake  # type: ignore[attr-defined]
         status, body = fake.handle(self.command, self.path, self.headers, raw_body)
+        _delay(fake.response_latency)
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
