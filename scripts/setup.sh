@@ -4,15 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The Postgres rate-limit tests start a throwaway cluster of their own; they need its binaries
-# (CI runs as root on a fresh Debian machine). The package's own service is not used.
-if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null 2>&1 \
-    && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-fi
-
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then

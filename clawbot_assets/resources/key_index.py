@@ -27,7 +27,7 @@ class LocalKeyIndexResource(KeyIndexResource):
 class S3KeyIndexResource(KeyIndexResource):
     """An encrypted object ``<prefix>/dedupe_key_index.json.gz`` in ``bucket``."""
 
-    s3: dg.ResourceDependency[S3Resource]
+    s3: S3Resource
     bucket: str
     prefix: str = ""
 
