@@ -33,7 +33,9 @@ def run_key(slug: str, scheduled_for: dt.datetime) -> str:
     return f"{slug}@{scheduled_for.astimezone(dt.timezone.utc).isoformat()}"
 
 
-def build_playbook_schedule(playbook: Playbook) -> dg.ScheduleDefinition:
+def build_playbook_schedule(playbook: Playbook, refusal: str = "") -> dg.ScheduleDefinition:
+    """``refusal`` says why the snapshot's row is not safe to run: its ticks then skip with
+    that reason instead of launching a run that would be refused (a red run every tick)."""
     running = playbook.scheduled_by_dagster
 
     @dg.schedule(
@@ -50,7 +52,12 @@ def build_playbook_schedule(playbook: Playbook) -> dg.ScheduleDefinition:
         tags={PLAYBOOK_TAG: playbook.slug},
         metadata={"cron": playbook.cron, "timezone": playbook.timezone, "enabled": playbook.enabled, "scheduler": playbook.scheduler},
     )
-    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        if refusal:
+            return dg.SkipReason(
+                f"Playbook {playbook.name!r} is not safe to run: {refusal}. Fix its row in the SSOT, "
+                "then refresh the snapshot; the check trigger_and_approval_present names it too."
+            )
         scheduled_for = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
         if not context.instance.has_dynamic_partition(PLAYBOOK_PARTITIONS, playbook.slug):
             context.instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, [playbook.slug])
@@ -77,7 +84,7 @@ def build_playbook_schedules(validations: list[PlaybookValidation]) -> list[dg.S
             refused = DAGSTER_SCHEDULE_RULES.cron_problem(playbook.cron) or DAGSTER_SCHEDULE_RULES.timezone_problem(playbook.timezone)
             if refused:
                 raise ValueError(refused)
-            schedules.append(build_playbook_schedule(playbook))
+            schedules.append(build_playbook_schedule(playbook, "" if validation.safe_to_run else validation.describe()))
         except Exception as error:
             logger.error(
                 "Playbook %s (%s) gets no schedule: %s: %s",

@@ -96,7 +96,7 @@ def test_no_snapshot_loads_with_no_playbook_schedules(tmp_path):
 
 
 def test_a_tick_requests_its_partition_with_a_run_key_that_makes_refiring_harmless(instance):
-    schedule = build_playbook_schedules(validate_playbooks(playbook_records()))[0]
+    schedule = next(s for s in build_playbook_schedules(validate_playbooks(playbook_records())) if s.name == "playbook__churn_rescue")
     tick = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
     request = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
     repeat = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
@@ -125,3 +125,13 @@ def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful for code location clawbot" in result.stdout + result.stderr
+
+
+def test_a_tick_of_an_unsafe_playbook_skips_with_its_reason_instead_of_a_red_run(instance):
+    records = playbook_records()
+    schedules = {s.name: s for s in build_playbook_schedules(validate_playbooks(records))}
+    tick = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+    skipped = schedules["playbook__cold_outbound_us_saas"](dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    assert isinstance(skipped, dg.SkipReason) and "Trigger is empty" in skipped.skip_message
+    healthy = schedules["playbook__churn_rescue"](dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    assert isinstance(healthy, dg.RunRequest)
