@@ -39,7 +39,7 @@ def plan_dedupe_without_writing(
         overlap=dt.timedelta(minutes=config.overlap_minutes),
     )
     log_findings(context, report)
-    return dg.Output(len(report.plan.deletes), metadata=report_metadata(report))
+    return dg.Output(len(report.plan.deletes), metadata={"dry_run": True, **report_metadata(report)})
 
 
 @dg.job(name=DEDUPE_DRY_RUN_JOB, executor_def=dg.in_process_executor, tags={"clawbot/dry_run": "true"})

@@ -10,7 +10,7 @@ export DAGSTER_HOME="$PWD/.dagster_home"
 .venv/bin/python -m clawbot_assets.demo seed
 .venv/bin/dg utils refresh-defs-state
 # Validate the playbooks once now, so their checks show at once (the schedule does it hourly).
-# The run reports failure while a playbook fails the blocking check: the demo has two.
+# On the demo, two checks fail on purpose: the broken COLD playbooks.
 .venv/bin/dagster job execute -m clawbot_assets.definitions -j playbooks_refresh >/dev/null 2>&1 \
-  || echo "playbooks_refresh: some playbook checks fail; see the playbooks asset in the UI"
+  || echo "playbooks_refresh failed: open the Runs page in the UI to see why"
 exec .venv/bin/dagster dev -w workspace.yaml -h "${DAGSTER_HOST:-127.0.0.1}" -p "${DAGSTER_PORT:-3000}"

@@ -34,7 +34,7 @@ def report_metadata(report: DedupeReport) -> dict:
         **report.figures(),
         "mode_reason": report.mode_reason or "as asked",
         "planned_deletes": listed(plan.deletes),
-        "unknown_statuses": listed(plan.unknown_statuses),
+        "unknown_status_records": listed(plan.unknown_statuses),
     }
 
 

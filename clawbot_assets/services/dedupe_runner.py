@@ -65,7 +65,6 @@ class DedupeReport:
         summary.pop("records")
         return {
             "mode": self.mode,
-            "dry_run": self.dry_run,
             "records_read": self.records_read,
             "table_records": self.table_records,
             **summary,
