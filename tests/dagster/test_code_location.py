@@ -135,3 +135,14 @@ def test_a_tick_of_an_unsafe_playbook_skips_with_its_reason_instead_of_a_red_run
     assert isinstance(skipped, dg.SkipReason) and "Trigger is empty" in skipped.skip_message
     healthy = schedules["playbook__churn_rescue"](dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
     assert isinstance(healthy, dg.RunRequest)
+
+
+def test_the_launchpad_shows_no_internals_and_no_local_path():
+    """The default resources' config, which the Launchpad scaffolds, holds only the data
+    directory, relative: no demo switches, no archive flags, no path on someone's disk."""
+    from clawbot_assets.resources import resources_from_env
+
+    for name, resource in resources_from_env({}).items():
+        config = resource.model_dump()
+        assert set(config) <= {"data_dir"}, (name, config)
+        assert not any(str(value).startswith("/") for value in config.values()), (name, config)
