@@ -15,6 +15,9 @@ from typing import Any, Mapping, Protocol, Sequence
 PLAYBOOKS_TABLE = "Playbooks"
 TASKS_TABLE = "task_queue_sales"
 KEY_FIELD = "Key"
+#: After a 429 Airtable refuses every request to the base for 30 s; clients wait a second more.
+AIRTABLE_PENALTY_SECONDS = 30.0
+DEFAULT_PENALTY_WAIT = AIRTABLE_PENALTY_SECONDS + 1
 #: Airtable accepts at most 10 records per create, update, upsert or delete request.
 MAX_RECORDS_PER_WRITE = 10
 #: Airtable lists in pages of at most 100 records.

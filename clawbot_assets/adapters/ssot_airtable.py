@@ -21,6 +21,7 @@ from pyairtable import formulas as F
 
 from clawbot_assets.adapters.rate_limit import SharedRateLimiter, rate_limiter_for
 from clawbot_assets.adapters.ssot import (
+    DEFAULT_PENALTY_WAIT,
     KEY_FIELD,
     LOOKUP_BATCH,
     MAX_PAGE_SIZE,
@@ -35,9 +36,6 @@ from clawbot_assets.adapters.ssot import (
 )
 
 DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
-AIRTABLE_PENALTY_SECONDS = 30.0
-#: Waited after a 429: Airtable's penalty and one second more.
-DEFAULT_PENALTY_WAIT = AIRTABLE_PENALTY_SECONDS + 1
 _TRANSIENT_STATUSES = (502, 503, 504)
 _EXPIRED_OFFSET = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
 

@@ -13,7 +13,6 @@ from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 
 from clawbot_assets.resources.backends import (
     CRM_SWITCH,
@@ -30,7 +29,7 @@ from clawbot_assets.resources.crm import (
     LocalCrmResource,
     MisconfiguredCrmResource,
 )
-from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource, S3KeyIndexResource
+from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -95,6 +94,10 @@ def key_index_from_env(environ: Environ) -> KeyIndexResource:
     uri = environ.get(KEY_INDEX_SWITCH)
     if not uri:
         return LocalKeyIndexResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    from dagster_aws.s3 import S3Resource
+
+    from clawbot_assets.resources.key_index_s3 import S3KeyIndexResource
+
     location = urlsplit(uri)
     return S3KeyIndexResource(
         s3=S3Resource(endpoint_url=environ.get("AWS_ENDPOINT_URL") or None),

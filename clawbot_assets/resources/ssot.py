@@ -12,8 +12,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field
 
-from clawbot_assets.adapters.ssot import SsotClient
-from clawbot_assets.adapters.ssot_airtable import DEFAULT_PENALTY_WAIT
+from clawbot_assets.adapters.ssot import DEFAULT_PENALTY_WAIT, SsotClient
 from clawbot_assets.resources.backends import (
     ARCHIVE_FILE,
     DEFAULT_DATA_DIR,
