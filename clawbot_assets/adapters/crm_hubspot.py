@@ -45,6 +45,7 @@ from clawbot_assets.adapters.crm import (
 )
 from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer, shared_pacer
 from clawbot_assets.domain.credentials import clean_credential
+from clawbot_assets.observability.tracing import external_call
 
 #: The HubSpot CRM API version hubspot-api-client 12 calls; used to name endpoints in errors.
 HUBSPOT_CRM_API_VERSION = "v3"
@@ -229,6 +230,15 @@ class HubSpotCrm:
         self._pacer.before_request(search=bool(url) and url.split("?")[0].endswith("/search"))
 
     def _call(self, what: str, search: bool, request: Callable[[], _T]) -> _T:
+        """One HubSpot API call, in one span, however many attempts urllib3 makes."""
+        with external_call("hubspot", what, "/crm/v3/objects/deals/search" if search else "/crm/v3/pipelines/deals") as span:
+            before = self.requests_made
+            try:
+                return self._attempt(what, search, request)
+            finally:
+                span.record(attempts=self.requests_made - before, retries=self.requests_made - before - 1)
+
+    def _attempt(self, what: str, search: bool, request: Callable[[], _T]) -> _T:
         self.requests_made += 1
         self._pacer.before_request(search=search)
         try:

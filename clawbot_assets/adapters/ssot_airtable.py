@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import time
 from typing import Any, Mapping, Sequence
+from urllib.parse import unquote, urlsplit
 
 import requests
 from pyairtable import Api
@@ -34,6 +35,7 @@ from clawbot_assets.adapters.ssot import (
     UpsertOutcome,
     chunks,
 )
+from clawbot_assets.observability.tracing import external_call
 
 DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
 _TRANSIENT_STATUSES = (502, 503, 504)
@@ -65,6 +67,18 @@ class PacedSession(requests.Session):
         return method in ("GET", "PATCH") or (method == "POST" and str(url).endswith("/listRecords"))
 
     def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """One Airtable call, in one span, however many attempts it takes."""
+        with external_call("airtable", method.upper(), _table_of(url)) as span:
+            attempts_before, rate_limited_before = self.requests_sent, self.rate_limited
+            try:
+                response = self._send(method, url, *args, **kwargs)
+                span.record(status=response.status_code)
+                return response
+            finally:
+                attempts = self.requests_sent - attempts_before
+                span.record(attempts=attempts, retries=attempts - 1, rate_limited=self.rate_limited - rate_limited_before)
+
+    def _send(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         rate_limited = transient = 0
         while True:
             self.rate_limiter.acquire()
@@ -102,6 +116,12 @@ class PacedSession(requests.Session):
                 time.sleep(self.transient_backoff_seconds * 2 ** (transient - 1))
                 continue
             return response
+
+
+def _table_of(url: Any) -> str:
+    """``<base>/<table>`` from ``.../v0/<base>/<table>[/listRecords]``: never a query or a header."""
+    parts = [part for part in urlsplit(str(url)).path.split("/") if part]
+    return "/".join(unquote(part) for part in parts[1:3]) if parts[:1] == ["v0"] else ""
 
 
 def _airtable_error_type(error: requests.HTTPError) -> str:

@@ -1,0 +1,1 @@
+"""Traces, metrics and structured logs: the operators' view of what the system does."""
