@@ -22,6 +22,7 @@ from clawbot_assets.jobs import (
 )
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
+from clawbot_assets.reconcile import build_reconcile_job
 from clawbot_assets.resources import resources_from_env
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
 from schedules.playbooks_refresh import playbooks_refresh_schedule
@@ -50,6 +51,7 @@ def build_defs(
             dedupe_dry_run,
             restore_dedupe,
             acknowledge_contacted_twice,
+            build_reconcile_job(schedules),
         ],
         schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule],
         resources=dict(resources),

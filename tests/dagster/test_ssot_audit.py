@@ -76,3 +76,31 @@ def test_n8n_refusing_the_key_leaves_its_column_unknown_and_the_audit_running(lo
     assert not single.passed and single.severity == dg.AssetCheckSeverity.WARN
     assert "401" in single.metadata["n8n_unknown"].value
     assert "Stale Deal Nudge" in single.metadata["unknown_playbooks"].value
+
+
+def test_reconcile_dry_run_changes_nothing_then_apply_leaves_only_n8n_proposals(local_resources, instance):
+    defs = defs_for(local_resources)
+    materialize_playbooks(defs, instance)
+    run_every_playbook(defs, instance, LIVE_IN_DAGSTER)
+    set_schedule_running(instance, defs.get_repository_def().get_schedule_def("playbook__churn_rescue"), False)
+    reconcile = defs.resolve_job_def("reconcile")
+
+    metadata = _op_metadata(reconcile.execute_in_process(instance=instance))
+    assert metadata["dagster_changes"].value == ["[dagster] Churn Rescue: start playbook__churn_rescue (Enabled=True, Scheduler=dagster)"]
+    assert metadata["ssot_changes"].value == ["[ssot] Renewal Reminder — 30 Days: Status Live -> Paused"]
+    assert len(metadata["n8n_proposals"].value) == 3
+    checks, _ = audit(defs, instance)
+    assert "Churn Rescue" in offenders(checks["enabled_matches_schedule"])
+
+    reconcile.execute_in_process(instance=instance, run_config={"ops": {"reconcile_ssot": {"config": {"apply": True}}}})
+    checks, _ = audit(defs, instance)
+    sides = {f.split("Fix (")[1].split(")")[0] for check in checks.values() for text in offenders(check).values() for f in text.split(" | ")}
+    assert sides == {"n8n"}
+    assert checks["status_reflects_reality"].passed
+    rerun = _op_metadata(reconcile.execute_in_process(instance=instance, run_config={"ops": {"reconcile_ssot": {"config": {"apply": True}}}}))
+    assert rerun["dagster_changes"].value == [] and rerun["ssot_changes"].value == []
+
+
+def _op_metadata(result):
+    (event,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    return event.event_specific_data.metadata
