@@ -7,6 +7,7 @@ from typing import Mapping
 import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
+from clawbot_assets.assets.live_page import whats_live_page
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.ssot_audit import build_ssot_audit
@@ -37,7 +38,7 @@ def build_defs(
     playbook_schedules = playbook_schedule_defs() if playbook_schedules is None else playbook_schedules
     schedules = list(playbook_schedules.schedules or [])
     core = dg.Definitions(
-        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales, build_ssot_audit(schedules)],
+        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales, build_ssot_audit(schedules), whats_live_page],
         asset_checks=[
             build_playbook_checks(loaded_schedules(schedules)),
             *dg.load_asset_checks_from_modules([queue_checks]),

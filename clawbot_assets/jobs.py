@@ -12,6 +12,7 @@ from clawbot_assets.names import (
     PLAYBOOKS_REFRESH_JOB,
     SSOT_AUDIT,
     SSOT_AUDIT_JOB,
+    WHATS_LIVE_PAGE,
 )
 
 playbook_run_job = dg.define_asset_job(
@@ -37,7 +38,7 @@ playbooks_refresh_job = dg.define_asset_job(
 
 ssot_audit_job = dg.define_asset_job(
     SSOT_AUDIT_JOB,
-    selection=dg.AssetSelection.assets(SSOT_AUDIT),
+    selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE),
     executor_def=dg.in_process_executor,
-    description="Audit the SSOT against what really runs in Dagster and n8n, then run the audit's checks.",
+    description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, and render the what's-live page.",
 )

@@ -20,6 +20,7 @@ from clawbot_assets.resources.backends import (
     DATA_DIR,
     DEFAULT_DATA_DIR,
     KEY_INDEX_SWITCH,
+    LIVE_PAGE_DIR,
     N8N_SWITCH,
     RATE_LIMITER_URL,
     SSOT_SWITCH,
@@ -31,6 +32,7 @@ from clawbot_assets.resources.crm import (
     LocalCrmResource,
     MisconfiguredCrmResource,
 )
+from clawbot_assets.resources.live_page import LivePageResource
 from clawbot_assets.resources.n8n import LocalN8nResource, MisconfiguredN8nResource, N8nApiResource, N8nResource
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource, S3KeyIndexResource
 from clawbot_assets.resources.ssot import (
@@ -120,11 +122,16 @@ def n8n_from_env(environ: Environ) -> N8nResource:
     )
 
 
+def live_page_from_env(environ: Environ) -> LivePageResource:
+    return LivePageResource(directory=f"{environ.get(DATA_DIR) or DEFAULT_DATA_DIR}/{LIVE_PAGE_DIR}")
+
+
 RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
     "ssot": ssot_from_env,
     "crm": crm_from_env,
     "key_index": key_index_from_env,
     "n8n": n8n_from_env,
+    "live_page": live_page_from_env,
 }
 
 
