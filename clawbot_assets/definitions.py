@@ -26,6 +26,7 @@ from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_r
 from clawbot_assets.reconcile import build_reconcile_job
 from clawbot_assets.resources import resources_from_env
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
+from sensors.playbooks_change import playbooks_change_sensor
 from schedules.playbooks_refresh import playbooks_refresh_schedule
 
 
@@ -55,6 +56,7 @@ def build_defs(
             build_reconcile_job(schedules),
         ],
         schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule],
+        sensors=[playbooks_change_sensor],
         resources=dict(resources),
     )
     return dg.Definitions.merge(core, playbook_schedules)
