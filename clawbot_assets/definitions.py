@@ -7,20 +7,26 @@ from typing import Mapping
 import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
+from clawbot_assets.assets.live_page import whats_live_page
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
+from clawbot_assets.assets.ssot_audit import build_ssot_audit
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.checks import queue_checks
+from clawbot_assets.checks.audit_checks import build_audit_checks
 from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
 from clawbot_assets.jobs import (
     nightly_dedupe_job,
     playbook_run_job,
     playbooks_refresh_job,
+    ssot_audit_job,
 )
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
+from clawbot_assets.reconcile import build_reconcile_job
 from clawbot_assets.resources import resources_from_env
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
+from sensors.playbooks_change import playbooks_change_sensor
 from schedules.playbooks_refresh import playbooks_refresh_schedule
 
 
@@ -31,14 +37,26 @@ def build_defs(
 ) -> dg.Definitions:
     """``playbook_schedules`` defaults to the snapshot-built component; tests pass their own."""
     playbook_schedules = playbook_schedule_defs() if playbook_schedules is None else playbook_schedules
+    schedules = list(playbook_schedules.schedules or [])
     core = dg.Definitions(
-        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales],
+        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales, build_ssot_audit(schedules), whats_live_page],
         asset_checks=[
-            build_playbook_checks(loaded_schedules(playbook_schedules.schedules or [])),
+            build_playbook_checks(loaded_schedules(schedules)),
             *dg.load_asset_checks_from_modules([queue_checks]),
+            build_audit_checks(schedules),
         ],
-        jobs=[playbook_run_job, playbooks_refresh_job, nightly_dedupe_job, dedupe_dry_run, restore_dedupe, acknowledge_contacted_twice],
+        jobs=[
+            playbook_run_job,
+            playbooks_refresh_job,
+            nightly_dedupe_job,
+            ssot_audit_job,
+            dedupe_dry_run,
+            restore_dedupe,
+            acknowledge_contacted_twice,
+            build_reconcile_job(schedules),
+        ],
         schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule],
+        sensors=[playbooks_change_sensor],
         resources=dict(resources),
     )
     return dg.Definitions.merge(core, playbook_schedules)

@@ -10,6 +10,9 @@ from clawbot_assets.names import (
     NIGHTLY_DEDUPE_JOB,
     PLAYBOOK_RUN_JOB,
     PLAYBOOKS_REFRESH_JOB,
+    SSOT_AUDIT,
+    SSOT_AUDIT_JOB,
+    WHATS_LIVE_PAGE,
 )
 
 playbook_run_job = dg.define_asset_job(
@@ -31,4 +34,11 @@ playbooks_refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(playbooks, hubspot_deal_pipelines),
     executor_def=dg.in_process_executor,
     description="Re-read and validate the playbooks and HubSpot's pipelines, then run their checks.",
+)
+
+ssot_audit_job = dg.define_asset_job(
+    SSOT_AUDIT_JOB,
+    selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE),
+    executor_def=dg.in_process_executor,
+    description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, and render the what's-live page.",
 )

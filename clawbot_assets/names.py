@@ -1,6 +1,13 @@
 """Public names that runbooks, alerts and operators depend on. Renaming one is a breaking change."""
 
+#: The code location's name (workspace.yaml); schedule states are keyed by it.
+CODE_LOCATION = "clawbot"
 PLAYBOOK_PARTITIONS = "playbook"
+SSOT_AUDIT = "ssot_audit"
+WHATS_LIVE_PAGE = "whats_live_page"
+SSOT_AUDIT_JOB = "ssot_audit_refresh"
+RECONCILE_JOB = "reconcile"
+PLAYBOOKS_CHANGE_SENSOR = "playbooks_change_sensor"
 PLAYBOOKS = "playbooks"
 TASK_QUEUE_SALES = "task_queue_sales"
 PLAYBOOK_RUN_JOB = "playbook_run"
@@ -29,6 +36,9 @@ class Checks:
     NAMES_UNIQUE = "names_unique"
     FIELDS_VALID = "fields_valid"
     SCHEDULES_MATCH_SSOT = "schedules_match_ssot"
+    ENABLED_MATCHES_SCHEDULE = "enabled_matches_schedule"
+    SINGLE_SCHEDULER = "single_scheduler"
+    STATUS_REFLECTS_REALITY = "status_reflects_reality"
     UNIQUE_COMPOSITE_KEY = "unique_composite_key"
     EVERY_RECORD_HAS_KEY = "every_record_has_key"
     NO_NEW_DUPLICATES_7D = "no_new_duplicates_7d"

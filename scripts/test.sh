@@ -13,4 +13,13 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v in
   apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
+# The "what's live" page test drives Debian's chromium through playwright (playwright's own
+# browser download is not used). Same rules as above: root with apt-get, quiet, idempotent.
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ] \
+    && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 .venv/bin/python -m pytest "$@"

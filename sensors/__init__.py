@@ -1,1 +1,1 @@
-"""Sensors. None yet: the DLQ-depth and failed-check alert sensors come with the dispatch work."""
+"""Sensors: the playbooks change sensor (re-audits the SSOT). The DLQ-depth and failed-check alert sensors come with the dispatch work."""

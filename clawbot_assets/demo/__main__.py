@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.seed import ensure_crm_fixture, reset_demo, seed_demo_once
-from clawbot_assets.resources.backends import DATA_DIR, DEFAULT_DATA_DIR, LOCAL_CRM_FILE, LOCAL_SSOT_FILE
+from clawbot_assets.demo.seed import ensure_crm_fixture, ensure_n8n_export, reset_demo, seed_demo_once
+from clawbot_assets.resources.backends import DATA_DIR, DEFAULT_DATA_DIR, LOCAL_CRM_FILE, LOCAL_N8N_FILE, LOCAL_SSOT_FILE
 
 
 def main(argv: list[str]) -> int:
@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
     if command == ["seed"]:
         seeded = seed_demo_once(LocalSsot(target / LOCAL_SSOT_FILE))
         ensure_crm_fixture(target / LOCAL_CRM_FILE)
+        ensure_n8n_export(target / LOCAL_N8N_FILE)
         print(f"demo data {'seeded' if seeded else 'already seeded, left as it is'} in {target}")
         return 0
     print("usage: python -m clawbot_assets.demo seed|reset", file=sys.stderr)

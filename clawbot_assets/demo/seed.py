@@ -12,8 +12,8 @@ from pathlib import Path
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.data import backlog_records, hubspot_fixture, playbook_records
-from clawbot_assets.resources.backends import ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE, LOCAL_SSOT_FILE
+from clawbot_assets.demo.data import backlog_records, hubspot_fixture, n8n_workflows, playbook_records
+from clawbot_assets.resources.backends import ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE, LOCAL_N8N_FILE, LOCAL_SSOT_FILE
 
 SEEDED_MARKER = "demo_seeded_at"
 
@@ -35,11 +35,20 @@ def ensure_crm_fixture(path: Path) -> Path:
     return path
 
 
+def ensure_n8n_export(path: Path) -> Path:
+    """The demo n8n instance as a workflow export; an edited export is never overwritten."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"data": n8n_workflows(), "nextCursor": None}, indent=2, ensure_ascii=False))
+    return path
+
+
 def reset_demo(data_dir: Path) -> None:
     """Delete the local SSOT, archive, key-index cache and CRM fixture, then seed afresh.
     The dedupe history is in Dagster's storage; a reset SSOT makes the next dedupe a full pass."""
-    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE):
+    for name in (LOCAL_SSOT_FILE, ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE, LOCAL_N8N_FILE):
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
     seed_demo_once(LocalSsot(data_dir / LOCAL_SSOT_FILE))
     ensure_crm_fixture(data_dir / LOCAL_CRM_FILE)
+    ensure_n8n_export(data_dir / LOCAL_N8N_FILE)

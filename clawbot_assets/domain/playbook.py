@@ -36,7 +36,7 @@ from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, Rule, S
 TIERS = ("COLD", "WARM", "HOT")
 APPROVALS = ("auto", "manual")
 STATUSES = ("Live", "Paused", "Draft", "Retired")
-SCHEDULERS = ("n8n", "dagster")
+SCHEDULERS = ("n8n", "shadow", "dagster")
 CHANNELS = ("email", "linkedin", "call")
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_COOLDOWN_DAYS = 7

@@ -19,6 +19,8 @@ from clawbot_assets.resources.backends import (
     DATA_DIR,
     DEFAULT_DATA_DIR,
     KEY_INDEX_SWITCH,
+    LIVE_PAGE_DIR,
+    N8N_SWITCH,
     RATE_LIMITER_URL,
     SSOT_SWITCH,
 )
@@ -30,6 +32,8 @@ from clawbot_assets.resources.crm import (
     MisconfiguredCrmResource,
 )
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
+from clawbot_assets.resources.live_page import LivePageResource
+from clawbot_assets.resources.n8n import LocalN8nResource, MisconfiguredN8nResource, N8nApiResource, N8nResource
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -106,10 +110,31 @@ def key_index_from_env(environ: Environ) -> KeyIndexResource:
     )
 
 
+def n8n_from_env(environ: Environ) -> N8nResource:
+    """n8n is only read (by the audit). Unset ``N8N_API_KEY`` stays unset rather than an
+    ``EnvVar`` that would fail every run at start: the audit must still run, reading n8n as
+    unknown and saying why."""
+    backend = _switch(environ, N8N_SWITCH)
+    if backend == "local":
+        return LocalN8nResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    if backend != "n8n":
+        return MisconfiguredN8nResource(problem=_unknown(N8N_SWITCH, ("local", "n8n")))
+    return N8nApiResource(
+        api_key=dg.EnvVar("N8N_API_KEY") if "N8N_API_KEY" in environ else "",
+        base_url=environ.get("N8N_BASE_URL"),
+    )
+
+
+def live_page_from_env(environ: Environ) -> LivePageResource:
+    return LivePageResource(directory=f"{environ.get(DATA_DIR) or DEFAULT_DATA_DIR}/{LIVE_PAGE_DIR}")
+
+
 RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
     "ssot": ssot_from_env,
     "crm": crm_from_env,
     "key_index": key_index_from_env,
+    "n8n": n8n_from_env,
+    "live_page": live_page_from_env,
 }
 
 

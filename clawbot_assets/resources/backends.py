@@ -8,6 +8,7 @@ from pathlib import Path
 
 SSOT_SWITCH = "CLAWBOT_SSOT"
 CRM_SWITCH = "CLAWBOT_CRM"
+N8N_SWITCH = "CLAWBOT_N8N"
 KEY_INDEX_SWITCH = "CLAWBOT_KEY_INDEX_S3_URI"
 RATE_LIMITER_URL = "CLAWBOT_RATE_LIMITER_URL"
 DATA_DIR = "CLAWBOT_DATA_DIR"
@@ -16,6 +17,9 @@ DEFAULT_DATA_DIR = ".local_data"
 LOCAL_SSOT_FILE = "ssot.sqlite"
 ARCHIVE_FILE = "dedupe_archive.sqlite"
 LOCAL_CRM_FILE = "hubspot_fixture.json"
+LOCAL_N8N_FILE = "n8n_workflows.json"
+#: The "what's live" page (HTML and markdown) inside the data directory.
+LIVE_PAGE_DIR = "whats_live"
 KEY_INDEX_FILE = "dedupe_key_index.json.gz"
 RATE_LIMIT_FILE = "airtable_rate_limit.sqlite"
 

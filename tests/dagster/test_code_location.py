@@ -144,5 +144,17 @@ def test_the_launchpad_shows_no_internals_and_no_local_path():
 
     for name, resource in resources_from_env({}).items():
         config = resource.model_dump()
-        assert set(config) <= {"data_dir"}, (name, config)
+        assert set(config) <= {"data_dir", "directory"}, (name, config)
         assert not any(str(value).startswith("/") for value in config.values()), (name, config)
+
+
+def test_the_audit_is_in_the_code_location_under_its_public_names(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLAWBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CLAWBOT_N8N", "n8n")
+    monkeypatch.delenv("N8N_API_KEY", raising=False)
+    repository = defs().get_repository_def()
+    assert {"ssot_audit_refresh", "reconcile"} <= {job.name for job in repository.get_all_jobs()}
+    assert "playbooks_change_sensor" in {sensor.name for sensor in repository.sensor_defs}
+    checks = {key.name for key in repository.asset_graph.asset_check_keys if key.asset_key == dg.AssetKey("ssot_audit")}
+    assert checks == {"enabled_matches_schedule", "single_scheduler", "status_reflects_reality"}
+    assert {dg.AssetKey("ssot_audit"), dg.AssetKey("whats_live_page")} <= set(repository.asset_graph.get_all_asset_keys())

@@ -1,0 +1,101 @@
+"""What the SSOT audit compares: the Playbooks table, n8n's workflows, the Dagster instance's
+schedule states and the playbook runs in its event log. One function, ``gather_audit``, used by
+the ``ssot_audit`` asset, its checks and the ``reconcile`` job alike, so all of them judge the
+same facts the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+import dagster as dg
+
+from clawbot_assets.adapters.n8n import N8nError
+from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.domain.audit import AuditReport, LastRun, PlaybookFacts, audit
+from clawbot_assets.domain.credentials import CredentialError
+from clawbot_assets.domain.n8n_schedule import N8nWorkflow, parse_workflows, workflows_by_playbook
+from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
+from clawbot_assets.names import PLAYBOOK_RUN_JOB, PLAYBOOK_SCHEDULE_PREFIX, SKIPPED_TAG, schedule_name
+from clawbot_assets.resources.backends import BackendConfigError
+from clawbot_assets.resources.n8n import N8nResource
+from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.schedule_state import schedule_states
+
+PARTITION_TAG = "dagster/partition"
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+#: Runs read back per audit: enough for every playbook's latest outcome and latest success.
+RUN_HISTORY = 1000
+
+
+@dataclass(frozen=True)
+class GatheredAudit:
+    report: AuditReport
+    validations: list[PlaybookValidation]
+    schedules: dict[str, dg.ScheduleDefinition]
+
+
+def read_n8n(n8n: N8nResource) -> tuple[list[N8nWorkflow] | None, str | None]:
+    """n8n's workflows, or ``None`` and why not (never the key)."""
+    try:
+        return parse_workflows(n8n.client().list_workflows()), None
+    except (N8nError, BackendConfigError, CredentialError) as error:
+        return None, str(error)
+
+
+def last_runs(instance: dg.DagsterInstance) -> tuple[dict[str, LastRun], dict[str, dt.datetime]]:
+    """Per playbook slug: the latest finished run, and the latest run that created its tasks."""
+    latest: dict[str, LastRun] = {}
+    success: dict[str, dt.datetime] = {}
+    records = instance.get_run_records(dg.RunsFilter(job_name=PLAYBOOK_RUN_JOB, statuses=FINISHED), limit=RUN_HISTORY)
+    for record in records:
+        run = record.dagster_run
+        slug = run.tags.get(PARTITION_TAG)
+        if not slug or record.end_time is None:
+            continue
+        at = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc)
+        skipped = SKIPPED_TAG in run.tags
+        outcome = "skipped" if skipped and run.status == dg.DagsterRunStatus.SUCCESS else run.status.value.lower()
+        if slug not in latest or at > latest[slug].at:
+            latest[slug] = LastRun(outcome, at)
+        if outcome == "success" and (slug not in success or at > success[slug]):
+            success[slug] = at
+    return latest, success
+
+
+def playbook_schedules(schedules: Iterable[dg.ScheduleDefinition]) -> dict[str, dg.ScheduleDefinition]:
+    return {schedule.name: schedule for schedule in schedules if schedule.name.startswith(PLAYBOOK_SCHEDULE_PREFIX)}
+
+
+def gather_audit(
+    instance: dg.DagsterInstance,
+    schedules: Iterable[dg.ScheduleDefinition],
+    ssot: SsotResource,
+    n8n: N8nResource,
+    now: dt.datetime | None = None,
+) -> GatheredAudit:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
+    playbooks = [v.playbook for v in validations if v.playbook is not None]
+    workflows, n8n_problem = read_n8n(n8n)
+    owned, unmatched = workflows_by_playbook(workflows or [], [p.slug for p in playbooks])
+    by_name = playbook_schedules(schedules)
+    states = schedule_states(instance, by_name.values())
+    latest, success = last_runs(instance)
+    facts = []
+    for playbook in playbooks:
+        state = states.get(schedule_name(playbook.slug))
+        facts.append(
+            PlaybookFacts(
+                playbook=playbook,
+                dagster_running=state.running if state else None,
+                dagster_source=state.source if state else "default",
+                n8n=None if workflows is None else tuple(owned.get(playbook.slug, ())),
+                last_run=latest.get(playbook.slug),
+                last_success=success.get(playbook.slug),
+            )
+        )
+    return GatheredAudit(audit(facts, now, n8n_problem, unmatched), validations, by_name)

@@ -1,0 +1,68 @@
+"""The ``reconcile`` job: make the Dagster schedules follow Enabled, and write the observed
+Status back into the SSOT. A dry run unless ``apply: true``; every change is logged, and n8n
+changes are only proposed (``domain/reconcile.py`` says which way each change goes)."""
+
+import datetime as dt
+from typing import Sequence
+
+import dagster as dg
+
+from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
+from clawbot_assets.assets.audit_facts import gather_audit
+from clawbot_assets.domain.reconcile import Change, plan_reconcile
+from clawbot_assets.names import AIRTABLE_POOL, RECONCILE_JOB
+from clawbot_assets.resources.n8n import N8nResource
+from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.schedule_state import run_repository_origin, set_schedule_running
+
+DRY_RUN_TAG = "clawbot/dry_run"
+
+
+class ReconcileConfig(dg.Config):
+    apply: bool = False
+    """Make the changes. Without it the job only logs and reports what it would change."""
+
+
+def build_reconcile_job(schedules: Sequence[dg.ScheduleDefinition]) -> dg.JobDefinition:
+    by_name = {schedule.name: schedule for schedule in schedules}
+
+    @dg.op(pool=AIRTABLE_POOL)
+    def reconcile_ssot(context: dg.OpExecutionContext, config: ReconcileConfig, ssot: SsotResource, n8n: N8nResource) -> dg.Output:
+        now = dt.datetime.now(dt.timezone.utc)
+        gathered = gather_audit(context.instance, schedules, ssot, n8n, now)
+        facts = [audit.facts for audit in gathered.report.playbooks]
+        changes = plan_reconcile(facts, now)
+        if gathered.report.n8n_problem:
+            context.log.warning(f"n8n could not be read; n8n-owned playbooks are left alone: {gathered.report.n8n_problem}")
+        mode = "applying" if config.apply else "dry run, would make"
+        for change in changes:
+            context.log.info(f"{mode if change.side != 'n8n' else 'n8n'}: {change.describe()}")
+        if config.apply:
+            apply_changes(context, changes, ssot, by_name)
+        return dg.Output(
+            None,
+            metadata={
+                "applied": dg.MetadataValue.bool(config.apply),
+                "dagster_changes": dg.MetadataValue.json([c.describe() for c in changes if c.side == "dagster"]),
+                "ssot_changes": dg.MetadataValue.json([c.describe() for c in changes if c.side == "ssot"]),
+                "n8n_proposals": dg.MetadataValue.json([c.describe() for c in changes if c.side == "n8n"]),
+            },
+        )
+
+    @dg.job(name=RECONCILE_JOB, tags={DRY_RUN_TAG: "unless apply is set"})
+    def reconcile():
+        """Schedules follow Enabled; Status follows what runs; n8n changes are proposed only.
+        Config ``{"ops": {"reconcile_ssot": {"config": {"apply": true}}}}`` makes the changes."""
+        reconcile_ssot()
+
+    return reconcile
+
+
+def apply_changes(context: dg.OpExecutionContext, changes: list[Change], ssot: SsotResource, schedules: dict[str, dg.ScheduleDefinition]) -> None:
+    origin = run_repository_origin(context.dagster_run)
+    for change in changes:
+        if change.side == "dagster" and change.target in schedules:
+            set_schedule_running(context.instance, schedules[change.target], bool(change.running), origin)
+    updates = [(change.target, dict(change.fields)) for change in changes if change.side == "ssot"]
+    if updates:
+        ssot.client().update(PLAYBOOKS_TABLE, updates)

@@ -1,0 +1,23 @@
+"""Where the "what's live" page is written: a directory, ``$CLAWBOT_DATA_DIR/whats_live`` by default."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from clawbot_assets.resources.backends import DEFAULT_DATA_DIR, LIVE_PAGE_DIR
+
+
+class LivePageResource(dg.ConfigurableResource):
+    """``index.html`` and ``whats_live.md`` go into ``directory``."""
+
+    directory: str = f"{DEFAULT_DATA_DIR}/{LIVE_PAGE_DIR}"
+
+    def write(self, html_text: str, markdown: str) -> tuple[Path, Path]:
+        directory = Path(self.directory).resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        html_path, markdown_path = directory / "index.html", directory / "whats_live.md"
+        for path, text in ((html_path, html_text), (markdown_path, markdown)):
+            partial = path.with_suffix(path.suffix + ".tmp")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(path)
+        return html_path, markdown_path

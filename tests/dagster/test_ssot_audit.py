@@ -1,0 +1,106 @@
+"""The SSOT audit on the demo: it flags exactly the seeded mismatches, and follows the instance."""
+
+import dagster as dg
+
+from clawbot_assets.schedule_state import set_schedule_running
+from tests.dagster.helpers import defs_for, materialize_playbooks, run_every_playbook
+
+#: Dagster-owned playbooks the demo calls Live: they need a recent successful run to be Live.
+LIVE_IN_DAGSTER = [
+    "cold_reactivation_lost_deals",
+    "warm_demo_follow_up",
+    "warm_proposal_nudge",
+    "hot_decision_maker_call",
+    "hot_contract_chaser",
+    "renewal_reminder_90_days",
+    "churn_rescue",
+]
+
+
+def audit(defs, instance):
+    result = defs.resolve_job_def("ssot_audit_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    assert result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    materialization = result.asset_materializations_for_node("ssot_audit")[0]
+    return checks, materialization.metadata
+
+
+def offenders(check) -> dict:
+    return check.metadata["offenders"].value
+
+
+def test_the_demo_audit_flags_exactly_the_seeded_mismatches_and_follows_a_schedule_stopped_in_the_instance(local_resources, instance):
+    defs = defs_for(local_resources)
+    materialize_playbooks(defs, instance)
+    run_every_playbook(defs, instance, LIVE_IN_DAGSTER)
+    checks, metadata = audit(defs, instance)
+
+    assert set(offenders(checks["enabled_matches_schedule"])) == {"Renewal Reminder — 30 Days", "Webinar Attendee Follow-up"}
+    assert "no active n8n workflow" in offenders(checks["enabled_matches_schedule"])["Renewal Reminder — 30 Days"]
+    assert "deactivate 'Webinar Attendee Follow-up' (wf0006) in n8n" in offenders(checks["enabled_matches_schedule"])["Webinar Attendee Follow-up"]
+    assert set(offenders(checks["single_scheduler"])) == {"Renewal Reminder — 90 Days"}
+    assert set(offenders(checks["status_reflects_reality"])) == {"Renewal Reminder — 30 Days"}
+    assert not checks["enabled_matches_schedule"].passed and not checks["single_scheduler"].passed
+    assert checks["enabled_matches_schedule"].severity == dg.AssetCheckSeverity.ERROR
+    assert checks["status_reflects_reality"].severity == dg.AssetCheckSeverity.WARN
+
+    rows = metadata["audit"].value.records
+    assert len(rows) == 16
+    assert {rows[i].data["playbook"] for i in range(3)} == {"Renewal Reminder — 30 Days", "Renewal Reminder — 90 Days", "Webinar Attendee Follow-up"}
+    stale = next(r.data for r in rows if r.data["playbook"] == "Stale Deal Nudge")
+    assert stale["verdict"] == "ok" and "at 08:00 on Mon (Europe/Paris)" in stale["n8n"]
+    churn = next(r.data for r in rows if r.data["playbook"] == "Churn Rescue")
+    assert churn["dagster_schedule"].startswith("running (default)") and churn["last_run"].startswith("success")
+    assert len(metadata["n8n_workflows_matching_no_playbook"].value) == 2
+
+    schedule = defs.get_repository_def().get_schedule_def("playbook__churn_rescue")
+    set_schedule_running(instance, schedule, False)
+    checks, metadata = audit(defs, instance)
+    flagged = offenders(checks["enabled_matches_schedule"])
+    assert set(flagged) == {"Renewal Reminder — 30 Days", "Webinar Attendee Follow-up", "Churn Rescue"}
+    assert "playbook__churn_rescue is stopped" in flagged["Churn Rescue"]
+
+
+def test_n8n_refusing_the_key_leaves_its_column_unknown_and_the_audit_running(local_resources, instance):
+    from clawbot_assets.demo.data import n8n_workflows
+    from clawbot_assets.resources.n8n import N8nApiResource
+    from tests.fakes.n8n_server import FakeN8n
+
+    with FakeN8n(api_key="n8n_right_key", workflows=n8n_workflows()) as server:
+        resources = {**local_resources, "n8n": N8nApiResource(api_key="n8n_wrong_key_42", base_url=server.url)}
+        checks, metadata = audit(defs_for(resources), instance)
+    assert "401" in metadata["n8n"].value and "n8n_wrong_key_42" not in metadata["n8n"].value
+    rows = {r.data["playbook"]: r.data for r in metadata["audit"].value.records}
+    assert rows["Stale Deal Nudge"]["n8n"].startswith("unknown") and rows["Stale Deal Nudge"]["verdict"].startswith("unknown")
+    single = checks["enabled_matches_schedule"]
+    assert not single.passed and single.severity == dg.AssetCheckSeverity.WARN
+    assert "401" in single.metadata["n8n_unknown"].value
+    assert "Stale Deal Nudge" in single.metadata["unknown_playbooks"].value
+
+
+def test_reconcile_dry_run_changes_nothing_then_apply_leaves_only_n8n_proposals(local_resources, instance):
+    defs = defs_for(local_resources)
+    materialize_playbooks(defs, instance)
+    run_every_playbook(defs, instance, LIVE_IN_DAGSTER)
+    set_schedule_running(instance, defs.get_repository_def().get_schedule_def("playbook__churn_rescue"), False)
+    reconcile = defs.resolve_job_def("reconcile")
+
+    metadata = _op_metadata(reconcile.execute_in_process(instance=instance))
+    assert metadata["dagster_changes"].value == ["[dagster] Churn Rescue: start playbook__churn_rescue (Enabled=True, Scheduler=dagster)"]
+    assert metadata["ssot_changes"].value == ["[ssot] Renewal Reminder — 30 Days: Status Live -> Paused"]
+    assert len(metadata["n8n_proposals"].value) == 3
+    checks, _ = audit(defs, instance)
+    assert "Churn Rescue" in offenders(checks["enabled_matches_schedule"])
+
+    reconcile.execute_in_process(instance=instance, run_config={"ops": {"reconcile_ssot": {"config": {"apply": True}}}})
+    checks, _ = audit(defs, instance)
+    sides = {f.split("Fix (")[1].split(")")[0] for check in checks.values() for text in offenders(check).values() for f in text.split(" | ")}
+    assert sides == {"n8n"}
+    assert checks["status_reflects_reality"].passed
+    rerun = _op_metadata(reconcile.execute_in_process(instance=instance, run_config={"ops": {"reconcile_ssot": {"config": {"apply": True}}}}))
+    assert rerun["dagster_changes"].value == [] and rerun["ssot_changes"].value == []
+
+
+def _op_metadata(result):
+    (event,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    return event.event_specific_data.metadata

@@ -1,0 +1,113 @@
+"""A local HTTP server that speaks n8n's public REST API for workflows.
+
+``GET /api/v1/workflows`` with the ``X-N8N-API-KEY`` header, paged with ``limit`` and an opaque
+``cursor`` (the response's ``nextCursor``, ``null`` on the last page), 401 with n8n's body for a
+missing or wrong key, and a log of every request received.
+
+    with FakeN8n(api_key="k", workflows=[...], page_size=2) as server:
+        N8nApi(server.url, "k").list_workflows()
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Mapping
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.background_server import BackgroundHttpServer
+
+WORKFLOWS_PATH = "/api/v1/workflows"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 250
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+@dataclass
+class _State:
+    api_key: str
+    workflows: list[dict]
+    page_size: int | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    return int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+    timeout = 5
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request stderr log."""
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        with state.lock:
+            state.requests.append(RecordedRequest("GET", url.path, query, dict(self.headers.items())))
+        if self.headers.get("X-N8N-API-KEY") != state.api_key:
+            self._send(401, {"message": "unauthorized"})
+            return
+        if url.path != WORKFLOWS_PATH:
+            self._send(404, {"message": "not found"})
+            return
+        limit = min(int(query.get("limit", [DEFAULT_LIMIT])[0]), MAX_LIMIT, state.page_size or MAX_LIMIT)
+        try:
+            start = _offset(query["cursor"][0]) if "cursor" in query else 0
+        except (ValueError, KeyError):
+            self._send(400, {"message": "invalid cursor"})
+            return
+        page = state.workflows[start : start + limit]
+        more = start + limit < len(state.workflows)
+        self._send(200, {"data": page, "nextCursor": _cursor(start + limit) if more else None})
+
+    def _send(self, status: int, payload: Mapping[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: _State) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+class FakeN8n(BackgroundHttpServer):
+    thread_name = "fake-n8n"
+
+    def __init__(self, api_key: str, workflows: list[dict] | None = None, page_size: int | None = None) -> None:
+        self.state = _State(api_key, list(workflows or []), page_size)
+
+    def make_server(self) -> ThreadingHTTPServer:
+        return _Server(self.state)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self.state.lock:
+            return list(self.state.requests)
