@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import dagster as dg
 from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
@@ -52,19 +52,26 @@ def _stored(instance: dg.DagsterInstance, location_name: str) -> dict[str, Insti
     return states
 
 
-def _effective(schedule: dg.ScheduleDefinition, state: InstigatorState | None) -> ScheduleState:
-    default_running = schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+def _effective(name: str, default_running: bool, state: InstigatorState | None) -> ScheduleState:
     if state is None or state.status in (InstigatorStatus.DECLARED_IN_CODE, InstigatorStatus.AUTOMATICALLY_RUNNING):
-        return ScheduleState(schedule.name, default_running, "default")
-    return ScheduleState(schedule.name, state.status == InstigatorStatus.RUNNING, "instance")
+        return ScheduleState(name, default_running, "default")
+    return ScheduleState(name, state.status == InstigatorStatus.RUNNING, "instance")
+
+
+def states_by_name(
+    instance: dg.DagsterInstance, default_running: Mapping[str, bool], location_name: str = CODE_LOCATION
+) -> dict[str, ScheduleState]:
+    """``{schedule name: its effective state}``, given whether each runs by default."""
+    stored = _stored(instance, location_name)
+    return {name: _effective(name, running, stored.get(name)) for name, running in default_running.items()}
 
 
 def schedule_states(
     instance: dg.DagsterInstance, schedules: Iterable[dg.ScheduleDefinition], location_name: str = CODE_LOCATION
 ) -> dict[str, ScheduleState]:
     """``{schedule name: its effective state}`` for ``schedules``."""
-    stored = _stored(instance, location_name)
-    return {schedule.name: _effective(schedule, stored.get(schedule.name)) for schedule in schedules}
+    defaults = {schedule.name: schedule.default_status == dg.DefaultScheduleStatus.RUNNING for schedule in schedules}
+    return states_by_name(instance, defaults, location_name)
 
 
 def default_repository_origin(location_name: str = CODE_LOCATION) -> RemoteRepositoryOrigin:

@@ -7,8 +7,9 @@ import dagster as dg
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
-from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS
+from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS, schedule_name
 from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.schedule_state import states_by_name
 
 PLAYBOOK_TABLE_SCHEMA = dg.TableSchema(
     columns=[
@@ -17,6 +18,7 @@ PLAYBOOK_TABLE_SCHEMA = dg.TableSchema(
         dg.TableColumn("tier", "string"),
         dg.TableColumn("enabled", "bool"),
         dg.TableColumn("scheduler", "string"),
+        dg.TableColumn("schedule", "string", description="running or stopped, as the instance sees it (a UI toggle included)"),
         dg.TableColumn("owner", "string"),
         dg.TableColumn("runs", "string", description="what a run of this playbook does"),
         dg.TableColumn("problems", "string"),
@@ -37,7 +39,23 @@ def run_outcome(validation: PlaybookValidation) -> str:
     return "creates tasks"
 
 
-def playbook_table(validations: list[PlaybookValidation]) -> dg.MetadataValue:
+def schedule_column(validations: list[PlaybookValidation], instance: dg.DagsterInstance) -> dict[str, str]:
+    """``{record id: running | stopped | none}``, ``(set in the UI)`` when a toggle overrides the default."""
+    defaults = {
+        schedule_name(v.playbook.slug): v.playbook.scheduled_by_dagster for v in validations if v.schedulable and v.playbook
+    }
+    states = states_by_name(instance, defaults)
+    column = {}
+    for validation in validations:
+        state = states.get(schedule_name(validation.playbook.slug)) if validation.playbook else None
+        if state is None:
+            column[validation.record_id] = "none"
+        else:
+            column[validation.record_id] = ("running" if state.running else "stopped") + (" (set in the UI)" if state.source == "instance" else "")
+    return column
+
+
+def playbook_table(validations: list[PlaybookValidation], schedules: dict[str, str]) -> dg.MetadataValue:
     rows = []
     for validation in validations:
         playbook = validation.playbook
@@ -49,6 +67,7 @@ def playbook_table(validations: list[PlaybookValidation]) -> dg.MetadataValue:
                     "tier": (playbook.tier if playbook else None) or "",
                     "enabled": bool(playbook and playbook.enabled),
                     "scheduler": playbook.scheduler if playbook else "",
+                    "schedule": schedules.get(validation.record_id, "none"),
                     "owner": (playbook.owner if playbook else None) or "",
                     "runs": run_outcome(validation),
                     "problems": "; ".join(problem.message for problem in validation.problems),
@@ -58,7 +77,7 @@ def playbook_table(validations: list[PlaybookValidation]) -> dg.MetadataValue:
     return dg.MetadataValue.table(rows, schema=PLAYBOOK_TABLE_SCHEMA)
 
 
-def catalog_metadata(validations: list[PlaybookValidation]) -> dict[str, dg.MetadataValue]:
+def catalog_metadata(validations: list[PlaybookValidation], schedules: dict[str, str]) -> dict[str, dg.MetadataValue]:
     playbooks = [validation.playbook for validation in validations if validation.playbook]
     by_problem = Counter(code for validation in validations for code in validation.codes)
     return {
@@ -69,7 +88,7 @@ def catalog_metadata(validations: list[PlaybookValidation]) -> dict[str, dg.Meta
         "scheduled_by_dagster": dg.MetadataValue.int(sum(playbook.scheduled_by_dagster for playbook in playbooks)),
         "by_problem": dg.MetadataValue.json(dict(by_problem)),
         "with_problems": dg.MetadataValue.int(sum(bool(validation.problems) for validation in validations)),
-        "catalog": playbook_table(validations),
+        "catalog": playbook_table(validations, schedules),
     }
 
 
@@ -87,6 +106,31 @@ def sync_partitions(instance: dg.DagsterInstance, validations: list[PlaybookVali
     return stray
 
 
+PLAYBOOK_TASKS_KEY = dg.AssetKey("playbook_tasks")
+OUTCOME = "playbook_outcome"
+
+
+def outcome_observations(instance: dg.DagsterInstance, validations: list[PlaybookValidation]) -> list[dg.AssetObservation]:
+    """An observation on each ``playbook_tasks`` partition whose outcome changed, so the
+    partition's page says what a run would do (creates tasks, skipped, refused) before anyone
+    launches it."""
+    observations = []
+    for validation in validations:
+        if not (validation.schedulable and validation.playbook):
+            continue
+        slug, outcome = validation.playbook.slug, run_outcome(validation)
+        latest = instance.fetch_observations(
+            dg.AssetRecordsFilter(asset_key=PLAYBOOK_TASKS_KEY, asset_partitions=[slug]), limit=1
+        ).records
+        seen = latest[0].asset_observation.metadata.get(OUTCOME) if latest and latest[0].asset_observation else None
+        if seen is None or seen.value != outcome:
+            detail = validation.describe() if validation.problems else ""
+            observations.append(
+                dg.AssetObservation(asset_key=PLAYBOOK_TASKS_KEY, partition=slug, metadata={OUTCOME: outcome, "problems": detail})
+            )
+    return observations
+
+
 @dg.asset(name=PLAYBOOKS, kinds={"airtable"}, group_name="playbooks", pool=AIRTABLE_POOL)
 def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.MaterializeResult:
     """The 16 sales motions as the SSOT defines them, each with the problems found in its row.
@@ -102,9 +146,11 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
     removed = sync_partitions(context.instance, validations)
     if removed:
         context.log.info(f"removed partitions that no playbook has: {removed}")
+    for observation in outcome_observations(context.instance, validations):
+        context.log_event(observation)
     return dg.MaterializeResult(
         metadata={
-            **catalog_metadata(validations),
+            **catalog_metadata(validations, schedule_column(validations, context.instance)),
             "removed_partitions": dg.MetadataValue.json(removed),
             "ssot_requests": client.requests_made,
         }

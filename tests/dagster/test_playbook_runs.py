@@ -34,8 +34,17 @@ def test_broken_cold_playbooks_fail_their_check_but_the_refresh_run_is_green(loc
     assert set(instance.get_dynamic_partitions(PLAYBOOK_PARTITIONS)) == ALL_SLUGS
     catalog = result.asset_materializations_for_node("playbooks")[0].metadata["catalog"].value
     outcomes = {row.data["partition"]: row.data["runs"] for row in catalog.records}
+    schedules = {row.data["partition"]: row.data["schedule"] for row in catalog.records}
+    assert schedules["churn_rescue"] == "running" and schedules["stale_deal_nudge"] == "stopped"
     assert outcomes["cold_outbound_us_saas"] == "refused" and outcomes["stale_deal_nudge"] == "skipped: owned by n8n"
     assert outcomes["churn_rescue"] == "creates tasks"
+    partition_says = {
+        record.partition_key: record.asset_observation.metadata["playbook_outcome"].value
+        for record in instance.fetch_observations(dg.AssetKey("playbook_tasks"), limit=100).records
+    }
+    assert partition_says["cold_outbound_us_saas"] == "refused" and partition_says["upsell_expansion"] == "skipped: not Enabled"
+    again = materialize_playbooks(defs_for(local_resources), instance)
+    assert not [e for e in again.get_asset_observation_events() if e.asset_key == dg.AssetKey("playbook_tasks")], "only changes are observed"
 
 
 def test_each_kind_of_partition_twice_leaves_the_table_as_the_first_run_left_it(local_resources, instance):
