@@ -28,6 +28,7 @@ from clawbot_assets.resources import resources_from_env
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
 from sensors.playbooks_change import playbooks_change_sensor
 from schedules.playbooks_refresh import playbooks_refresh_schedule
+from schedules.ssot_audit import ssot_audit_schedule
 
 
 def build_defs(
@@ -55,7 +56,7 @@ def build_defs(
             acknowledge_contacted_twice,
             build_reconcile_job(schedules),
         ],
-        schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule],
+        schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule, ssot_audit_schedule],
         sensors=[playbooks_change_sensor],
         resources=dict(resources),
     )
