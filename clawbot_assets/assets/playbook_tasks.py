@@ -6,9 +6,10 @@ from typing import Iterator
 import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
-from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.assets.playbooks import playbooks
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SKIPPED_TAG
+from clawbot_assets.observability.logs import for_task
 from clawbot_assets.partitions import playbook_partitions
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -49,6 +50,8 @@ def playbook_tasks(
         context.instance.add_run_tags(context.run.run_id, {SKIPPED_TAG: report.skipped})
         yield dg.AssetObservation(asset_key=context.asset_key, partition=slug, metadata={"skipped": report.skipped})
         return
+    for key in report.intercepted_keys:
+        context.log.info(for_task(key, "deal flagged do-not-contact in HubSpot: its task was created intercepted"))
     metadata = report.figures()
     if report.ambiguous:
         raise dg.Failure(

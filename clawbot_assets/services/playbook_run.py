@@ -36,6 +36,8 @@ class PlaybookRunReport:
     updated: int = 0
     unchanged: int = 0
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    #: keys of the tasks this run created already intercepted (do-not-contact deals)
+    intercepted_keys: list[str] = field(default_factory=list)
     ssot_requests: int = 0
     crm_requests: int = 0
 
@@ -92,5 +94,6 @@ def run_playbook(
     report.deals, report.do_not_contact = len(deals), len(flagged)
     report.created, report.updated, report.unchanged = len(outcome.created), len(outcome.updated), len(plan.unchanged)
     report.ambiguous = plan.ambiguous
+    report.intercepted_keys = [row["Key"] for row in plan.to_create if row.get("Status") == "intercepted"]
     report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
     return report
