@@ -31,6 +31,7 @@ class Checks:
     SCHEDULES_MATCH_SSOT = "schedules_match_ssot"
     UNIQUE_COMPOSITE_KEY = "unique_composite_key"
     EVERY_RECORD_HAS_KEY = "every_record_has_key"
+    KEYS_MATCH_FIELDS = "keys_match_fields"
     NO_NEW_DUPLICATES_7D = "no_new_duplicates_7d"
     NO_DEAL_CONTACTED_TWICE = "no_deal_contacted_twice"
 

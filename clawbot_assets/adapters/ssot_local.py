@@ -159,10 +159,12 @@ class LocalSsot:
                     planned.append((matches[0] if matches else None, fields))
                 for record_id, fields in planned:
                     if record_id is None:
-                        outcome.created.append(self._insert(connection, table, fields))
+                        record_id = self._insert(connection, table, fields)
+                        outcome.created.append(record_id)
                     else:
                         self._merge(connection, table, record_id, fields)
                         outcome.updated.append(record_id)
+                    outcome.keys[record_id] = fields[KEY_FIELD]
         return outcome
 
     def _insert(self, connection: sqlite3.Connection, table: str, fields: Mapping[str, Any]) -> str:

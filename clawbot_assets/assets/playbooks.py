@@ -8,6 +8,7 @@ from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS
+from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.ssot import SsotResource
 
 PLAYBOOK_TABLE_SCHEMA = dg.TableSchema(
@@ -94,6 +95,7 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
     Keeps one ``playbook`` partition per schedulable playbook, so ``playbook_tasks`` can run
     for it. Problems are reported by the checks on this asset, never raised here.
     """
+    pool_metadata = check_airtable_pool(context)
     client = ssot.client()
     validations = validate_playbooks(client.list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
     for validation in validations:
@@ -107,5 +109,6 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
             **catalog_metadata(validations),
             "removed_partitions": dg.MetadataValue.json(removed),
             "ssot_requests": client.requests_made,
+            **pool_metadata,
         }
     )

@@ -181,3 +181,25 @@ def derive_key(fields: Mapping[str, Any], *, day_first: bool = DEFAULT_DAY_FIRST
             except KeyFieldError:
                 pass
         return DerivedKey(None, str(field_error))
+
+
+def keys_from_fields(fields: Mapping[str, Any]) -> set[str]:
+    """Every key a record's own fields can mean, under either slash-date convention, never
+    falling back to its stored Key. Empty when the fields make no key (say, a task whose
+    creation was interrupted after its Key was written)."""
+    readings = set()
+    for day_first in (False, True):
+        try:
+            readings.add(
+                compose_key(fields.get("Playbook"), fields.get("Deal ID"), fields.get("Step"), fields.get("Due Date"), day_first=day_first)
+            )
+        except KeyFieldError:
+            pass
+    return readings
+
+
+def key_disagrees_with_fields(fields: Mapping[str, Any]) -> bool:
+    """A stored Key that no reading of the record's own fields gives: the record is another
+    task than its Key says, and only a person (or the dedupe's check) may decide which is right."""
+    stored, readings = fields.get("Key"), keys_from_fields(fields)
+    return bool(stored) and bool(readings) and stored not in readings
