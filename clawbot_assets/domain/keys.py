@@ -199,7 +199,15 @@ def keys_from_fields(fields: Mapping[str, Any]) -> set[str]:
 
 
 def key_disagrees_with_fields(fields: Mapping[str, Any]) -> bool:
-    """A stored Key that no reading of the record's own fields gives: the record is another
-    task than its Key says, and only a person (or the dedupe's check) may decide which is right."""
+    """A stored Key that names another task than any reading of the record's own fields: only
+    a person may decide which is right, so neither a playbook run nor the dedupe rewrites it
+    (the ``keys_match_fields`` check lists it). A Key that is only spelled differently
+    (untrimmed, upper-case slug) or that is not a key at all does not disagree: rewriting it
+    from the fields changes no task's identity."""
     stored, readings = fields.get("Key"), keys_from_fields(fields)
-    return bool(stored) and bool(readings) and stored not in readings
+    if not stored or not isinstance(stored, str) or not readings:
+        return False
+    try:
+        return normalise_key(stored) not in readings
+    except KeyFieldError:
+        return False
