@@ -69,26 +69,22 @@ def test_a_legacy_sent_row_keyed_by_the_dedupe_during_a_run_keeps_its_status_and
     assert tick_keys(client).count(key_for(deal)) == 1 and report.appeared_meanwhile == 1
 
 
-def test_a_stale_key_never_lets_a_run_rewrite_another_deals_task(backend):
+def test_a_stale_key_never_lets_a_run_rewrite_another_deals_task_stored_or_appearing_meanwhile(backend):
     """A sent task of deal B carries deal A's Key: the run writes nothing to it, names the key,
-    and writes every other task."""
-    deal_a, deal_b = deals_of(backend)[:2]
-    stale = {"Key": key_for(deal_a), "Playbook": PLAYBOOK, "Deal ID": deal_b, "Step": "1", "Due Date": "2026-11-25", "Status": "sent", "Source": "dagster"}
+    and writes every other task. One that appears between the read and the write (deal C's
+    Key on deal D's task) is matched by the upsert and left exactly as it was."""
+    deal_a, deal_b, deal_c, deal_d = deals_of(backend)[:4]
+    fields = {"Playbook": PLAYBOOK, "Step": "1", "Due Date": "2026-11-25", "Status": "sent", "Source": "dagster"}
+    stale = {**fields, "Key": key_for(deal_a), "Deal ID": deal_b}
+    appearing = {**fields, "Key": key_for(deal_c), "Deal ID": deal_d}
     seed_raw(backend, [{"id": "recStaleKey0000", "createdTime": OLD, "fields": stale}])
+    appears = lambda *_: seed_raw(backend, [{"id": "recStaleKey0001", "createdTime": OLD, "fields": appearing}])  # noqa: E731
     client = backend["ssot"].client()
-    report = run_playbook(client, backend["crm"].client(), SLUG, TICK)
+    report = run_playbook(Interleaved(client, after_find_by_keys=appears), backend["crm"].client(), SLUG, TICK)
     assert report.key_mismatch == {key_for(deal_a): ["recStaleKey0000"]}
-    assert state_of(client)["recStaleKey0000"] == stale
-    assert report.created == len(deals_of(backend)) - 1
-
-
-def test_a_stale_key_that_appears_between_read_and_write_is_not_rewritten_either(backend):
-    deal_a, deal_b = deals_of(backend)[:2]
-    stale = {"Key": key_for(deal_a), "Playbook": PLAYBOOK, "Deal ID": deal_b, "Step": "1", "Due Date": "2026-11-25", "Status": "sent"}
-    appears = lambda *_: seed_raw(backend, [{"id": "recStaleKey0001", "createdTime": OLD, "fields": stale}])  # noqa: E731
-    client = backend["ssot"].client()
-    run_playbook(Interleaved(client, after_find_by_keys=appears), backend["crm"].client(), SLUG, TICK)
-    assert state_of(client)["recStaleKey0001"] == stale
+    state = state_of(client)
+    assert state["recStaleKey0000"] == stale and state["recStaleKey0001"] == appearing
+    assert report.created == len(deals_of(backend)) - 2 and report.appeared_meanwhile == 1
 
 
 def test_a_run_killed_between_upsert_and_update_is_repaired_by_the_next_only_where_still_blank(backend):
