@@ -19,6 +19,7 @@ from clawbot_assets.names import (
     DEDUPE_DRY_RUN_JOB,
     RESTORE_DEDUPE_JOB,
 )
+from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.dedupe_runner import restore_run, run_dedupe
@@ -29,6 +30,7 @@ def plan_dedupe_without_writing(
     context: dg.OpExecutionContext, config: DedupeConfig, ssot: SsotResource, key_index: KeyIndexResource
 ) -> dg.Output[int]:
     """Reads task_queue_sales and reports what the nightly dedupe would do; writes nothing."""
+    pool_metadata = check_airtable_pool(context)
     report = run_dedupe(
         ssot.client(),
         read_history(context.instance),
@@ -39,7 +41,7 @@ def plan_dedupe_without_writing(
         overlap=dt.timedelta(minutes=config.overlap_minutes),
     )
     log_findings(context, report)
-    return dg.Output(len(report.plan.deletes), metadata={"dry_run": True, **report_metadata(report)})
+    return dg.Output(len(report.plan.deletes), metadata={"dry_run": True, **report_metadata(report), **pool_metadata})
 
 
 @dg.job(name=DEDUPE_DRY_RUN_JOB, executor_def=dg.in_process_executor, tags={"clawbot/dry_run": "true"})
@@ -55,13 +57,16 @@ class RestoreConfig(dg.Config):
 
 @dg.op(pool=AIRTABLE_POOL)
 def restore_dedupe_run(context: dg.OpExecutionContext, config: RestoreConfig, ssot: SsotResource) -> dg.Output[int]:
-    """Re-creates the archived records of that run that are no longer in task_queue_sales."""
+    """Re-creates the archived records of that run that are no longer in task_queue_sales.
+    Safe to run twice, and concurrently: exactly one copy of each record survives."""
+    pool_metadata = check_airtable_pool(context)
     report = restore_run(ssot.client(), config.dedupe_run_id)
     if report.archived == 0:
         raise dg.Failure(description=f"Run {config.dedupe_run_id!r} archived no records: nothing to restore. Check the run id.")
     context.log.info(
         f"restored {len(report.restored)} of {report.archived} archived records "
-        f"({report.already_present} still present, {report.already_restored} restored before)"
+        f"({report.already_present} still present, {report.already_restored} restored before, "
+        f"{len(report.extra_copies_removed)} extra copies removed)"
     )
     return dg.Output(
         len(report.restored),
@@ -70,6 +75,8 @@ def restore_dedupe_run(context: dg.OpExecutionContext, config: RestoreConfig, ss
             "restored": len(report.restored),
             "already_present": report.already_present,
             "already_restored": report.already_restored,
+            "extra_copies_removed": len(report.extra_copies_removed),
+            **pool_metadata,
         },
     )
 

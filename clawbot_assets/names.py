@@ -42,6 +42,7 @@ class Checks:
     STATUS_REFLECTS_REALITY = "status_reflects_reality"
     UNIQUE_COMPOSITE_KEY = "unique_composite_key"
     EVERY_RECORD_HAS_KEY = "every_record_has_key"
+    KEYS_MATCH_FIELDS = "keys_match_fields"
     NO_NEW_DUPLICATES_7D = "no_new_duplicates_7d"
     NO_DEAL_CONTACTED_TWICE = "no_deal_contacted_twice"
 

@@ -54,6 +54,8 @@ class SsotUnavailableError(SsotError):
 class UpsertOutcome:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    #: record id -> Key, for every record the upsert created or matched
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

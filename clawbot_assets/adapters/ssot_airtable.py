@@ -239,6 +239,7 @@ class AirtableSsot:
                 raise SsotError(f"Airtable refused an upsert on {table}: {_airtable_error_type(error)}") from None
             outcome.created.extend(result["createdRecords"])
             outcome.updated.extend(result["updatedRecords"])
+            outcome.keys.update((record["id"], record["fields"].get(KEY_FIELD, "")) for record in result["records"])
         return outcome
 
     def _ambiguous_key(self, table: str, batch: Sequence[Mapping[str, Any]]) -> str | None:

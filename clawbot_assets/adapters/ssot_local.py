@@ -159,10 +159,12 @@ class LocalSsot:
                     planned.append((matches[0] if matches else None, fields))
                 for record_id, fields in planned:
                     if record_id is None:
-                        outcome.created.append(self._insert(connection, table, fields))
+                        record_id = self._insert(connection, table, fields)
+                        outcome.created.append(record_id)
                     else:
                         self._merge(connection, table, record_id, fields)
                         outcome.updated.append(record_id)
+                    outcome.keys[record_id] = fields[KEY_FIELD]
         return outcome
 
     def _insert(self, connection: sqlite3.Connection, table: str, fields: Mapping[str, Any]) -> str:
@@ -193,16 +195,17 @@ class LocalSsot:
                     self._merge(connection, table, record_id, fields)
 
     def create(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[Record]:
-        created: list[str] = []
+        """The created records as written, read in the same transaction as Airtable answers
+        with them: a concurrent writer may delete one right after."""
+        created: list[Record] = []
         for batch in chunks(list(rows), MAX_RECORDS_PER_WRITE):
             self.requests_made += 1
             with self._connect(write=True) as connection:
-                created += [self._insert(connection, table, fields) for fields in batch]
-        with self._connect() as connection:
-            return [
-                self._record(connection.execute("SELECT id, created_time, fields FROM records WHERE id = ?", (rid,)).fetchone())
-                for rid in created
-            ]
+                for fields in batch:
+                    record_id = self._insert(connection, table, fields)
+                    row = connection.execute("SELECT id, created_time, fields FROM records WHERE id = ?", (record_id,)).fetchone()
+                    created.append(self._record(row))
+        return created
 
     def delete(self, table: str, record_ids: Sequence[str]) -> list[str]:
         deleted: list[str] = []

@@ -11,9 +11,10 @@ from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SKIPPED_TAG
 from clawbot_assets.observability.logs import for_task
 from clawbot_assets.partitions import playbook_partitions
+from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.services.playbook_run import PlaybookRefused, run_playbook
+from clawbot_assets.services.playbook_run import PlaybookRefused, PlaybookRunReport, run_playbook
 
 
 def scheduled_for(context: dg.AssetExecutionContext) -> dt.datetime:
@@ -41,6 +42,7 @@ def playbook_tasks(
     ``clawbot/skipped``. A playbook that is not safe to run fails the run, writing nothing.
     """
     slug = context.partition_key
+    pool_metadata = check_airtable_pool(context)
     try:
         report = run_playbook(ssot.client(), crm.client(), slug, scheduled_for(context), DAGSTER_SCHEDULE_RULES)
     except PlaybookRefused as refused:
@@ -52,14 +54,34 @@ def playbook_tasks(
         return
     for key in report.intercepted_keys:
         context.log.info(for_task(key, "deal flagged do-not-contact in HubSpot: its task was created intercepted"))
-    metadata = report.figures()
-    if report.ambiguous:
-        raise dg.Failure(
-            description=(
-                f"{len(report.ambiguous)} keys are stored on several records, so they were not upserted; "
-                "run the nightly_dedupe job, then re-execute this run from its run page (a new run "
-                "of the partition would be dated today, not the tick's date)"
-            ),
-            metadata={**metadata, "ambiguous_keys": dg.MetadataValue.json(report.ambiguous)},
-        )
+    metadata = {**report.figures(), **pool_metadata}
+    if report.ambiguous or report.key_mismatch:
+        raise dg.Failure(description=held_back_description(report), metadata={**metadata, **held_back_metadata(report)})
     yield dg.MaterializeResult(metadata=metadata)
+
+
+def held_back_description(report: PlaybookRunReport) -> str:
+    """Why some keys were not written; the rest were."""
+    parts = []
+    if report.ambiguous:
+        parts.append(
+            f"{len(report.ambiguous)} keys are stored on several records, so they were not upserted; "
+            "run the nightly_dedupe job, then re-execute this run from its run page (a new run "
+            "of the partition would be dated today, not the tick's date)"
+        )
+    if report.key_mismatch:
+        parts.append(
+            f"{len(report.key_mismatch)} keys are stored on a record whose own fields are another task "
+            f"({', '.join(sorted(report.key_mismatch)[:10])}), so nothing was written to them; a person must "
+            "decide which is right (see the keys_match_fields check on task_queue_sales)"
+        )
+    return "; ".join(parts) + ". Every other task was written."
+
+
+def held_back_metadata(report: PlaybookRunReport) -> dict[str, dg.MetadataValue]:
+    metadata = {}
+    if report.ambiguous:
+        metadata["ambiguous_keys"] = dg.MetadataValue.json(report.ambiguous)
+    if report.key_mismatch:
+        metadata["key_mismatch"] = dg.MetadataValue.json(report.key_mismatch)
+    return metadata

@@ -8,6 +8,7 @@ from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS, schedule_name
+from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.schedule_state import states_by_name
 
@@ -138,6 +139,7 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
     Keeps one ``playbook`` partition per schedulable playbook, so ``playbook_tasks`` can run
     for it. Problems are reported by the checks on this asset, never raised here.
     """
+    pool_metadata = check_airtable_pool(context)
     client = ssot.client()
     validations = validate_playbooks(client.list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
     for validation in validations:
@@ -153,5 +155,6 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
             **catalog_metadata(validations, schedule_column(validations, context.instance)),
             "removed_partitions": dg.MetadataValue.json(removed),
             "ssot_requests": client.requests_made,
+            **pool_metadata,
         }
     )

@@ -7,6 +7,7 @@ import dagster as dg
 from clawbot_assets.assets.dedupe_events import committed_metadata, read_history, started_observation
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.names import AIRTABLE_POOL, TASK_QUEUE_SALES
+from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.dedupe_runner import DedupeReport, run_dedupe
@@ -55,6 +56,7 @@ def task_queue_sales(
     Reversible with the ``restore_dedupe`` job and this run's id. Records whose key cannot be
     derived are kept and listed. To see the plan without writing, launch ``dedupe_dry_run``.
     """
+    pool_metadata = check_airtable_pool(context)
     report = run_dedupe(
         ssot.client(),
         read_history(context.instance),
@@ -65,4 +67,4 @@ def task_queue_sales(
         on_started=lambda run: context.log_event(started_observation(run)),
     )
     log_findings(context, report)
-    return dg.MaterializeResult(metadata={**report_metadata(report), **committed_metadata(report)})
+    return dg.MaterializeResult(metadata={**report_metadata(report), **committed_metadata(report), **pool_metadata})

@@ -12,7 +12,7 @@ from clawbot_assets.adapters.ssot import KEY_FIELD, TASKS_TABLE, Record
 from clawbot_assets.assets.dedupe_events import ASSET_KEY, read_history
 from clawbot_assets.assets.task_queue_sales import LISTED, listed, task_queue_sales
 from clawbot_assets.domain.duplicate_audit import seven_day_verdict
-from clawbot_assets.domain.keys import derive_key
+from clawbot_assets.domain.keys import derive_key, key_disagrees_with_fields
 from clawbot_assets.names import AIRTABLE_POOL, Checks
 from clawbot_assets.resources.ssot import SsotResource
 
@@ -57,9 +57,13 @@ def verification_records(client, metadata: dict) -> list[Record]:
                           description="No two records share a Key. Blocking: a failure stops everything downstream."),
         dg.AssetCheckSpec(Checks.EVERY_RECORD_HAS_KEY, asset=task_queue_sales,
                           description="Every record carries its Key; rows no key can be derived from are listed."),
+        dg.AssetCheckSpec(Checks.KEYS_MATCH_FIELDS, asset=task_queue_sales,
+                          description="No stored Key names another task than its record's own fields. Playbook runs "
+                                      "never write to such a record; a person decides which is right."),
     ],
 )
 def key_integrity(context: dg.AssetCheckExecutionContext, ssot: SsotResource) -> Iterable[dg.AssetCheckResult]:
+    """One re-read of the table serves the three checks."""
     metadata = _latest_metadata(context.instance)
     records = verification_records(ssot.client(), metadata)
     duplicates = duplicate_keys(records, day_first(metadata))
@@ -81,6 +85,25 @@ def key_integrity(context: dg.AssetCheckExecutionContext, ssot: SsotResource) ->
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"missing_key": len(missing), "offenders": listed(missing)},
     )
+    mismatched = mismatched_keys(records)
+    yield dg.AssetCheckResult(
+        check_name=Checks.KEYS_MATCH_FIELDS,
+        passed=not mismatched,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"key_mismatch": len(mismatched), "offenders": listed(mismatched)},
+    )
+
+
+def mismatched_keys(records: Iterable[Record]) -> dict[str, dict[str, str]]:
+    """``{record id: {"Key": stored, "fields": what they say}}`` for each record whose stored
+    Key no reading of its own fields gives (``keys.key_disagrees_with_fields``)."""
+    found = {}
+    for record in records:
+        fields = record.get("fields") or {}
+        if key_disagrees_with_fields(fields):
+            said = derive_key({name: value for name, value in fields.items() if name != KEY_FIELD})
+            found[record["id"]] = {"Key": fields[KEY_FIELD], "fields": said.key or ""}
+    return found
 
 
 @dg.asset_check(asset=task_queue_sales, name=Checks.NO_NEW_DUPLICATES_7D)

@@ -3,7 +3,9 @@
 Records sharing a derived key form a group. The survivor is the record whose Status is
 furthest along (sent > queued > approved > pending > failed > intercepted > cancelled, unknown
 last), then the earliest createdTime, then the smallest record id. Blanks in the survivor are
-filled from the others in that same order, and every survivor ends up carrying its Key. Rows
+filled from the others in that same order, and every survivor ends up carrying its Key,
+except one whose stored Key names another task (``keys.key_disagrees_with_fields``): that is
+left for a person and listed by the ``keys_match_fields`` check, never rewritten. Rows
 no key can be derived from are kept and reported, never deleted.
 
 Slash dates are read by one convention for the whole table, inferred first from the dates that
@@ -32,6 +34,7 @@ from clawbot_assets.domain.fields import FieldShapeError, shape_of, shown, unwra
 from clawbot_assets.domain.keys import (
     KeyFieldError,
     derive_key,
+    key_disagrees_with_fields,
     normalise_due_date,
     normalise_playbook,
     normalise_step,
@@ -240,7 +243,11 @@ def _plan(records: list[Mapping[str, Any]], day_first: bool | None) -> DedupePla
     ids = np.array([record["id"] for record in records], dtype=object)
     plan.survivors = dict(zip(key_array[single].tolist(), ids[single].tolist()))
     needs_key = single & (np.array(stored_keys, dtype=object) != key_array)
-    plan.key_backfills = list(zip(ids[needs_key].tolist(), key_array[needs_key].tolist()))
+    plan.key_backfills = [
+        (record_id, key)
+        for position, record_id, key in zip(np.flatnonzero(needs_key).tolist(), ids[needs_key].tolist(), key_array[needs_key].tolist())
+        if not key_disagrees_with_fields(records[position].get("fields") or {})
+    ]
 
     groups: dict[int, list[int]] = {}
     for position, code in zip(np.flatnonzero(in_group).tolist(), codes[in_group].tolist()):
@@ -257,7 +264,7 @@ def _plan(records: list[Mapping[str, Any]], day_first: bool | None) -> DedupePla
         plan.deletes += [loser["id"] for loser in losers]
         plan.removed += losers
         changes = _fill_blanks(survivor_fields, (loser.get("fields") or {} for loser in losers))
-        if survivor_fields.get("Key") != key:
+        if survivor_fields.get("Key") != key and not key_disagrees_with_fields(survivor_fields):
             changes["Key"] = key
         if changes:
             plan.updates.append((survivor["id"], changes))

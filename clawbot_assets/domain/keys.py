@@ -181,3 +181,33 @@ def derive_key(fields: Mapping[str, Any], *, day_first: bool = DEFAULT_DAY_FIRST
             except KeyFieldError:
                 pass
         return DerivedKey(None, str(field_error))
+
+
+def keys_from_fields(fields: Mapping[str, Any]) -> set[str]:
+    """Every key a record's own fields can mean, under either slash-date convention, never
+    falling back to its stored Key. Empty when the fields make no key (say, a task whose
+    creation was interrupted after its Key was written)."""
+    readings = set()
+    for day_first in (False, True):
+        try:
+            readings.add(
+                compose_key(fields.get("Playbook"), fields.get("Deal ID"), fields.get("Step"), fields.get("Due Date"), day_first=day_first)
+            )
+        except KeyFieldError:
+            pass
+    return readings
+
+
+def key_disagrees_with_fields(fields: Mapping[str, Any]) -> bool:
+    """A stored Key that names another task than any reading of the record's own fields: only
+    a person may decide which is right, so neither a playbook run nor the dedupe rewrites it
+    (the ``keys_match_fields`` check lists it). A Key that is only spelled differently
+    (untrimmed, upper-case slug) or that is not a key at all does not disagree: rewriting it
+    from the fields changes no task's identity."""
+    stored, readings = fields.get("Key"), keys_from_fields(fields)
+    if not stored or not isinstance(stored, str) or not readings:
+        return False
+    try:
+        return normalise_key(stored) not in readings
+    except KeyFieldError:
+        return False

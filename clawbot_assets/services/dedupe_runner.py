@@ -2,8 +2,8 @@
 
 Order matters for crash safety: announce the run as started (``on_started``, which the asset
 records in Dagster's event log), archive every record to be removed, fill the survivors'
-blanks, delete the losers 10 a request (each batch re-read first, so nothing changed since the
-plan is deleted), write the missing Keys, then save the key index. The run commits when the
+blanks, delete the losers 10 a request (each batch re-read immediately before its delete, so
+nothing changed since the plan is deleted), write the missing Keys, then save the key index. The run commits when the
 asset materialises its report. Each step is idempotent and the plan is recomputed from a
 fresh read, so a run killed anywhere and run again ends where one uninterrupted run would have.
 """
@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from clawbot_assets.adapters.key_index import KeyIndex, KeyIndexStore
 from clawbot_assets.adapters.ssot import (
-    LOOKUP_BATCH,
+    MAX_RECORDS_PER_WRITE,
     TASKS_TABLE,
     Record,
     SsotClient,
@@ -50,7 +50,10 @@ class DedupeReport:
     unkeyable: dict[str, str] = field(default_factory=dict)
     #: deals contacted twice, found now or earlier, not yet acknowledged
     contacted_twice_open: list[str] = field(default_factory=list)
+    #: planned losers this run kept because they changed after the plan's read
     changed_during_run: list[str] = field(default_factory=list)
+    #: the ids this run's own delete requests deleted (a concurrent run's are not counted)
+    removed: list[str] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
@@ -58,7 +61,7 @@ class DedupeReport:
 
     def figures(self) -> dict[str, int | str | bool]:
         summary = self.plan.summary()
-        summary["removed"] -= len(self.changed_during_run)
+        summary["removed"] = len(self.removed)
         summary["unkeyable"] = len(self.unkeyable)
         summary["deals_contacted_twice"] = len(self.contacted_twice_open)
         summary["deals_contacted_twice_found_now"] = len(self.plan.contacted_twice)
@@ -115,29 +118,38 @@ def _still_unkeyable(client: SsotClient, carried: dict[str, str], read_ids: set[
     return {record_id: carried[record_id] for record_id in unread if record_id in existing}
 
 
-def _delete_unchanged(client: SsotClient, removed: Sequence[Record]) -> list[str]:
-    """Delete the planned losers, re-reading each batch first: a record changed since the plan
-    was read (say, the worker sent it) is kept for the next run, never deleted on stale facts.
-    Returns the ids kept that way."""
+def _delete_unchanged(client: SsotClient, removed: Sequence[Record]) -> tuple[list[str], list[str]]:
+    """Delete the planned losers, each batch of 10 re-read immediately before its delete
+    request: a record changed since the plan was read (say, the worker sent it) is kept for the
+    next run, never deleted on stale facts.
+
+    Airtable has no conditional delete, so a change landing between a batch's re-read and its
+    delete (one request round-trip) is still deleted. Only records whose re-read equals their
+    archived copy are deleted, so the archive holds each deleted record as it was re-read.
+
+    Returns ``(deleted, changed)``: the ids this run's delete requests deleted (one a
+    concurrent dedupe deleted first is in neither list) and the ids kept because they changed.
+    """
+    deleted: list[str] = []
     changed: list[str] = []
-    for batch in chunks(list(removed), LOOKUP_BATCH):
+    for batch in chunks(list(removed), MAX_RECORDS_PER_WRITE):
         current = {record["id"]: record.get("fields") for record in client.find_by_ids(TASKS_TABLE, [r["id"] for r in batch])}
         unchanged = [record["id"] for record in batch if current.get(record["id"]) == record.get("fields")]
         changed += [record["id"] for record in batch if record["id"] in current and record["id"] not in unchanged]
         if unchanged:
-            client.delete(TASKS_TABLE, unchanged)
-    return changed
+            deleted += client.delete(TASKS_TABLE, unchanged)
+    return deleted, changed
 
 
-def _write_plan(client: SsotClient, run_id: str, plan: DedupePlan) -> list[str]:
+def _write_plan(client: SsotClient, run_id: str, plan: DedupePlan) -> tuple[list[str], list[str]]:
     if plan.removed:
         client.archive(run_id, plan.removed)
     if plan.updates:
         client.update(TASKS_TABLE, plan.updates)
-    changed_during_run = _delete_unchanged(client, plan.removed)
+    deleted, changed_during_run = _delete_unchanged(client, plan.removed)
     if plan.key_backfills:
         client.update(TASKS_TABLE, [(record_id, {"Key": key}) for record_id, key in plan.key_backfills])
-    return changed_during_run
+    return deleted, changed_during_run
 
 
 def run_dedupe(
@@ -175,11 +187,12 @@ def run_dedupe(
     unkeyable = dict(plan.unkeyable)
     if index is not None:
         unkeyable.update(_still_unkeyable(client, history.unkeyable, {record["id"] for record in records}))
+    deleted: list[str] = []
     changed_during_run: list[str] = []
     keys = {**(index.keys if index else {}), **plan.survivors}
     if not dry_run:
         on_started(run)
-        changed_during_run = _write_plan(client, run_id, plan)
+        deleted, changed_during_run = _write_plan(client, run_id, plan)
         index_store.save(KeyIndex(run_id, keys))
     open_twice = list(dict.fromkeys(history.open_contacted_twice() + plan.contacted_twice))
     return DedupeReport(
@@ -193,6 +206,7 @@ def run_dedupe(
         unkeyable=unkeyable,
         contacted_twice_open=open_twice,
         changed_during_run=changed_during_run,
+        removed=deleted,
     )
 
 
@@ -205,16 +219,39 @@ def committed(history: DedupeHistory, report: DedupeReport) -> DedupeHistory:
 @dataclass
 class RestoreReport:
     archived: int
+    #: ids of the copies this restore created and kept
     restored: list[str]
     already_present: int
     already_restored: int
+    #: extra copies of one original (made by a concurrent restore, or by this one) deleted here
+    extra_copies_removed: list[str] = field(default_factory=list)
+
+
+def _copy_order(record: Record) -> tuple[str, str]:
+    return record.get("createdTime", ""), record["id"]
+
+
+def _keep_one_copy_each(client: SsotClient, original_ids: Sequence[str]) -> list[str]:
+    """Re-read every restored copy and delete all but the first (earliest created, then
+    smallest id) of each original. Every restore running at once decides the same survivor
+    from what it sees, and the one that re-reads last sees every copy, so exactly one survives
+    per original; the deleted ids are those this call's requests deleted."""
+    copies: dict[str, list[Record]] = {}
+    for record in client.find_by_field(TASKS_TABLE, RESTORED_FROM_FIELD, original_ids):
+        copies.setdefault(record["fields"][RESTORED_FROM_FIELD], []).append(record)
+    extra = [record["id"] for group in copies.values() for record in sorted(group, key=_copy_order)[1:]]
+    return client.delete(TASKS_TABLE, extra) if extra else []
 
 
 def restore_run(client: SsotClient, dedupe_run_id: str) -> RestoreReport:
     """Put back every record the dedupe run removed, with its original fields.
 
     Airtable cannot recreate a record id, so each restored record gets a new id and names its
-    original in ``Restored From``; that field also makes a second restore a no-op.
+    original in ``Restored From``. That field makes a second restore a no-op, and makes
+    concurrent restores safe without any lock: each creates the copies it did not see, then
+    removes every copy but one per original (``_keep_one_copy_each``), including copies a
+    restore killed before its clean-up left behind. It works across processes and containers
+    because it needs nothing but the table itself.
     """
     archived = [entry.record for entry in client.archived(dedupe_run_id)]
     original_ids = [record["id"] for record in archived]
@@ -230,9 +267,11 @@ def restore_run(client: SsotClient, dedupe_run_id: str) -> RestoreReport:
         TASKS_TABLE,
         [{**record["fields"], RESTORED_FROM_FIELD: record["id"]} for record in to_restore],
     ) if to_restore else []
+    extra = _keep_one_copy_each(client, original_ids)
     return RestoreReport(
         archived=len(archived),
-        restored=[record["id"] for record in created],
+        restored=[record["id"] for record in created if record["id"] not in extra],
         already_present=sum(record["id"] in present for record in archived),
         already_restored=sum(record["id"] in restored_before for record in archived),
+        extra_copies_removed=extra,
     )

@@ -3,6 +3,10 @@
 The playbook is read live from the SSOT (it may have changed since the schedules' snapshot).
 A playbook that is not safe to run is refused before anything is written; one that is not
 Enabled or not owned by Dagster is skipped. Both say why.
+
+Writes follow ``domain/tasks.py``: each upsert request of 10 Keys is followed at once by the
+update that gives the records it created their identity and initial state, so a task lacks
+its Status for one request at most.
 """
 
 from __future__ import annotations
@@ -11,10 +15,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from clawbot_assets.adapters.crm import CrmClient
-from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient
+from clawbot_assets.adapters.ssot import MAX_RECORDS_PER_WRITE, PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient, chunks
 from clawbot_assets.domain.playbook import Playbook, validate_playbooks
 from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, ScheduleRules
-from clawbot_assets.domain.tasks import due_date_for, plan_upsert, task_rows
+from clawbot_assets.domain.tasks import (
+    MERGE_FIELD,
+    UpsertPlan,
+    due_date_for,
+    plan_upsert,
+    still_blank,
+    task_rows,
+    upsert_request_row,
+)
 
 
 class PlaybookRefused(RuntimeError):
@@ -33,11 +45,15 @@ class PlaybookRunReport:
     deals: int = 0
     do_not_contact: int = 0
     created: int = 0
-    updated: int = 0
     unchanged: int = 0
+    #: records the upsert matched that appeared between the run's read and its write; untouched
+    appeared_meanwhile: int = 0
+    repaired: int = 0
+    awaiting_status: int = 0
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
     #: keys of the tasks this run created already intercepted (do-not-contact deals)
     intercepted_keys: list[str] = field(default_factory=list)
+    key_mismatch: dict[str, list[str]] = field(default_factory=dict)
     ssot_requests: int = 0
     crm_requests: int = 0
 
@@ -46,8 +62,10 @@ class PlaybookRunReport:
             "due_date": self.due_date.isoformat() if self.due_date else "",
             "deals": self.deals,
             "created": self.created,
-            "updated": self.updated,
             "unchanged": self.unchanged,
+            "appeared_meanwhile": self.appeared_meanwhile,
+            "repaired": self.repaired,
+            "awaiting_status": self.awaiting_status,
             "intercepted_do_not_contact": self.do_not_contact,
             "ssot_requests": self.ssot_requests,
             "crm_requests": self.crm_requests,
@@ -77,8 +95,10 @@ def run_playbook(
     slug: str,
     scheduled_for: dt.datetime,
     rules: ScheduleRules = DEFAULT_SCHEDULE_RULES,
+    now: dt.datetime | None = None,
 ) -> PlaybookRunReport:
-    """``rules`` are the cron and timezone rules of the scheduler (Dagster's, in the asset)."""
+    """``rules`` are the cron and timezone rules of the scheduler (Dagster's, in the asset);
+    ``now`` is the clock that ages tasks found without Status (``tasks.REPAIR_AFTER``)."""
     playbook = load_playbook(ssot, slug, rules)
     report = PlaybookRunReport(playbook)
     if not playbook.scheduled_by_dagster:
@@ -89,11 +109,35 @@ def run_playbook(
     report.due_date = due_date_for(playbook, scheduled_for)
     rows = task_rows(playbook, [deal.id for deal in deals], report.due_date)
     flagged = frozenset(deal.id for deal in deals if deal.do_not_contact)
-    plan = plan_upsert(rows, ssot.find_by_keys(TASKS_TABLE, [row["Key"] for row in rows]), flagged)
-    outcome = ssot.upsert(TASKS_TABLE, plan.writes)
+    plan = plan_upsert(rows, ssot.find_by_keys(TASKS_TABLE, [row["Key"] for row in rows]), flagged, now)
     report.deals, report.do_not_contact = len(deals), len(flagged)
-    report.created, report.updated, report.unchanged = len(outcome.created), len(outcome.updated), len(plan.unchanged)
-    report.ambiguous = plan.ambiguous
-    report.intercepted_keys = [row["Key"] for row in plan.to_create if row.get("Status") == "intercepted"]
+    _create(ssot, plan, report)
+    report.repaired = _repair(ssot, plan)
+    report.unchanged += len(plan.unchanged)
+    report.awaiting_status = len(plan.awaiting_status)
+    report.ambiguous, report.key_mismatch = plan.ambiguous, plan.key_mismatch
     report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
     return report
+
+
+def _create(ssot: SsotClient, plan: UpsertPlan, report: PlaybookRunReport) -> None:
+    """Upsert Keys only; give what the upsert created its fields; leave what it matched."""
+    for batch in chunks(plan.to_create, MAX_RECORDS_PER_WRITE):
+        wanted = {row[MERGE_FIELD]: row for row in batch}
+        outcome = ssot.upsert(TASKS_TABLE, [upsert_request_row(row) for row in batch])
+        if outcome.created:
+            ssot.update(TASKS_TABLE, [(record_id, wanted[outcome.keys[record_id]]) for record_id in outcome.created])
+        created_rows = [wanted[outcome.keys[record_id]] for record_id in outcome.created]
+        report.intercepted_keys += [row[MERGE_FIELD] for row in created_rows if row.get("Status") == "intercepted"]
+        report.created += len(outcome.created)
+        report.appeared_meanwhile += len(outcome.updated)
+
+
+def _repair(ssot: SsotClient, plan: UpsertPlan) -> int:
+    """Fill the blank fields of tasks found without Status, re-read just before the write."""
+    if not plan.to_repair:
+        return 0
+    repairs = still_blank(plan.to_repair, ssot.find_by_ids(TASKS_TABLE, [record_id for record_id, _ in plan.to_repair]))
+    if repairs:
+        ssot.update(TASKS_TABLE, repairs)
+    return len(repairs)

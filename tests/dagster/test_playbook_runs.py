@@ -113,3 +113,31 @@ def test_schedules_match_ssot_names_each_difference_between_the_loaded_schedules
     assert not drift_check.passed and set(drift) == {"playbook__churn_rescue", "playbook__warm_demo_follow_up", "playbook__q1_summit_invite"}
     assert "cron is '0 10 * * *' here, '0 9 * * *' in the SSOT" in drift["playbook__churn_rescue"]
     assert "has no schedule" in drift["playbook__q1_summit_invite"]
+
+
+def test_a_stale_key_fails_the_run_naming_it_after_writing_the_rest_and_fails_keys_match_fields(local_resources, instance):
+    """Issue 7, item 2, as Dagster runs it: nothing is written to the record, the run fails
+    naming its key with ``key_mismatch`` metadata, and the dedupe's check lists the record."""
+    from clawbot_assets.adapters.ssot import TASKS_TABLE
+    from clawbot_assets.domain.keys import compose_key
+    from tests.dagster.helpers import TICK
+
+    defs = defs_for(local_resources)
+    materialize_playbooks(defs, instance)
+    client = local_resources["ssot"].client()
+    stale_key = compose_key("Churn Rescue", "9100000370", "1", TICK.date())
+    stale = {"Key": stale_key, "Playbook": "Churn Rescue", "Deal ID": "9100000777", "Step": "1", "Due Date": TICK.date().isoformat(), "Status": "sent"}
+    client.insert_raw(TASKS_TABLE, [{"id": "recStaleKeyDagst", "createdTime": "2026-01-01T00:00:00.000Z", "fields": stale}])
+    before = table_state(local_resources)
+    assert run_every_playbook(defs, instance, ["churn_rescue"]) == {"churn_rescue": False}
+    after = table_state(local_resources)
+    assert after["recStaleKeyDagst"] == stale and len(after) > len(before)
+    run = instance.get_runs(limit=1)[0]
+    failure = next(event for event in instance.all_logs(run.run_id) if event.dagster_event and event.dagster_event.is_step_failure)
+    data = failure.dagster_event.step_failure_data.user_failure_data
+    assert stale_key in data.description and data.metadata["key_mismatch"].value == {stale_key: ["recStaleKeyDagst"]}
+    nightly = defs.resolve_job_def("nightly_dedupe").execute_in_process(instance=instance, raise_on_error=False)
+    check = check_results(nightly)[Checks.KEYS_MATCH_FIELDS]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert set(check.metadata["offenders"].value) == {"recStaleKeyDagst"}
+    assert table_state(local_resources)["recStaleKeyDagst"]["Deal ID"] == "9100000777", "the dedupe never fixes it either"

@@ -78,3 +78,13 @@ def test_demo_backlog_plan_accounts_for_every_record():
     plan = plan_dedupe(records)
     assert plan.duplicate_groups > 50 and plan.contacted_twice and len(plan.unkeyable) == 3
     assert plan.keys + len(plan.deletes) + len(plan.unkeyable) == len(records)
+
+
+def test_a_key_naming_another_task_is_never_rewritten_but_a_respelled_one_is():
+    stale = record("recStale", "2026-11-02T08:00:00.000Z", Status="sent", Key="stale_deal_nudge|41|1|2026-11-03")
+    respelled = record("recSpelled", "2026-11-02T08:00:00.000Z", **{"Deal ID": "43", "Key": " Stale_Deal_Nudge|43|1|2026-11-03 "})
+    twin = record("recTwin", "2026-11-02T09:00:00.000Z", Status="pending", **{"Deal ID": "44"})
+    stale_survivor = record("recStale2", "2026-11-02T08:00:00.000Z", Status="sent", **{"Deal ID": "44", "Key": "stale_deal_nudge|40|1|2026-11-03"})
+    plan = plan_dedupe([stale, respelled, twin, stale_survivor])
+    assert plan.key_backfills == [("recSpelled", "stale_deal_nudge|43|1|2026-11-03")]
+    assert plan.deletes == ["recTwin"] and all("Key" not in changes for _, changes in plan.updates)
