@@ -14,7 +14,20 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 
+from clawbot_assets.resources.alerts import (
+    AlerterResource,
+    LocalAlerterResource,
+    MisconfiguredAlerterResource,
+    SlackAlerterResource,
+    SnsAlerterResource,
+)
 from clawbot_assets.resources.backends import (
+    ALERT_TOPIC_ARN,
+    ALERTS_SWITCH,
+    DLQ_URL,
+    QUEUE_SWITCH,
+    QUEUE_URL,
+    SLACK_WEBHOOK_URL,
     CRM_SWITCH,
     DATA_DIR,
     DEFAULT_DATA_DIR,
@@ -30,6 +43,12 @@ from clawbot_assets.resources.crm import (
     MisconfiguredCrmResource,
 )
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
+from clawbot_assets.resources.queue import (
+    LocalQueueResource,
+    MisconfiguredQueueResource,
+    QueueResource,
+    SqsQueueResource,
+)
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -106,10 +125,41 @@ def key_index_from_env(environ: Environ) -> KeyIndexResource:
     )
 
 
+def queue_from_env(environ: Environ) -> QueueResource:
+    backend = _switch(environ, QUEUE_SWITCH)
+    if backend == "local":
+        return LocalQueueResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    if backend != "sqs":
+        return MisconfiguredQueueResource(problem=_unknown(QUEUE_SWITCH, ("local", "sqs")))
+    return SqsQueueResource(
+        queue_url=environ.get(QUEUE_URL),
+        dlq_url=environ.get(DLQ_URL),
+        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+    )
+
+
+def alerter_from_env(environ: Environ) -> AlerterResource:
+    backend = _switch(environ, ALERTS_SWITCH)
+    if backend == "local":
+        return LocalAlerterResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    if backend == "sns":
+        return SnsAlerterResource(
+            topic_arn=environ.get(ALERT_TOPIC_ARN),
+            endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+            region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+        )
+    if backend == "slack":
+        return SlackAlerterResource(webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL))
+    return MisconfiguredAlerterResource(problem=_unknown(ALERTS_SWITCH, ("local", "sns", "slack")))
+
+
 RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
     "ssot": ssot_from_env,
     "crm": crm_from_env,
     "key_index": key_index_from_env,
+    "queue": queue_from_env,
+    "alerter": alerter_from_env,
 }
 
 
