@@ -69,5 +69,8 @@ class QueueClient(Protocol):
 
     def delete(self, receipt_handle: str) -> None: ...
 
+    def release(self, receipt_handle: str) -> None:
+        """Make a received message visible again now (ChangeMessageVisibility to 0)."""
+
     def depth(self) -> QueueDepth:
         """Visible and in-flight messages, in one request."""

@@ -138,6 +138,11 @@ class LocalQueue:
         with self._connect(write=True) as connection:
             connection.execute("DELETE FROM messages WHERE queue = ? AND receipt_handle = ?", (self.name, receipt_handle))
 
+    def release(self, receipt_handle: str) -> None:
+        with self._connect(write=True) as connection:
+            connection.execute("UPDATE messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?",
+                               (self.clock(), self.name, receipt_handle))
+
     def depth(self) -> QueueDepth:
         now = self.clock()
         with self._connect() as connection:

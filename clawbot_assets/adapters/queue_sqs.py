@@ -104,6 +104,10 @@ class SqsQueue:
     def delete(self, receipt_handle: str) -> None:
         self._call("DeleteMessage", lambda: self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle))
 
+    def release(self, receipt_handle: str) -> None:
+        self._call("ChangeMessageVisibility", lambda: self.client.change_message_visibility(
+            QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=0))
+
     def depth(self) -> QueueDepth:
         response = self._call(
             "GetQueueAttributes", lambda: self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=DEPTH_ATTRIBUTES)

@@ -28,6 +28,8 @@ from clawbot_assets.resources.backends import (
     QUEUE_SWITCH,
     QUEUE_URL,
     SLACK_WEBHOOK_URL,
+    DEFAULT_UI_URL,
+    UI_URL,
     CRM_SWITCH,
     DATA_DIR,
     DEFAULT_DATA_DIR,
@@ -167,6 +169,24 @@ def resources_from_env(environ: Environ | None = None) -> dict[str, dg.Configura
     """The resources dict for the deployment the environment describes."""
     environ = os.environ if environ is None else environ
     return {name: factory(environ) for name, factory in RESOURCE_FACTORIES.items()}
+
+
+DLQ_THRESHOLD = "CLAWBOT_DLQ_ALERT_THRESHOLD"
+
+
+def ui_url_from_env(environ: Environ | None = None) -> str:
+    """The Dagster UI that alerts link to (``CLAWBOT_UI_URL``)."""
+    environ = os.environ if environ is None else environ
+    return (environ.get(UI_URL) or DEFAULT_UI_URL).rstrip("/")
+
+
+def dlq_threshold_from_env(environ: Environ | None = None) -> int:
+    """The DLQ depth above which ``dlq_depth_sensor`` opens an incident (default 0)."""
+    environ = os.environ if environ is None else environ
+    try:
+        return max(0, int(environ.get(DLQ_THRESHOLD) or 0))
+    except ValueError:
+        return 0
 
 
 def local_resources(data_dir: str) -> dict[str, dg.ConfigurableResource]:
