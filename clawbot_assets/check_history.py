@@ -3,8 +3,9 @@ public API (1.13 has no public reader for check evaluations). Both calls are cov
 tests/dagster/test_check_history.py, which breaks first if Dagster changes them.
 
 - ``latest_check_record``: ``DagsterInstance.get_latest_asset_check_evaluation_record``.
-- ``check_evaluations_after``: the event log storage's ``get_event_records`` (the instance's
-  own ``get_event_records`` is deprecated) filtered on ``ASSET_CHECK_EVALUATION``.
+- ``check_evaluations_after``: the event log storage's ``get_asset_check_execution_history``
+  (the default SQLite storage is sharded by run, so ``get_event_records`` filtered on
+  ``ASSET_CHECK_EVALUATION`` fails there, and the instance's own is deprecated).
 """
 
 from __future__ import annotations
@@ -47,20 +48,24 @@ def latest_check_record(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> 
     return record.status.value, timestamp, passed
 
 
-def check_evaluations_after(instance: dg.DagsterInstance, storage_id: int, limit: int = 200) -> list[CheckEvaluation]:
-    """Check evaluations stored after ``storage_id``, oldest first."""
-    records = instance.event_log_storage.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=storage_id),
-        limit=limit,
-        ascending=True,
+def check_evaluations_after(instance: dg.DagsterInstance, key: dg.AssetCheckKey, after_id: int, limit: int = 50) -> list[CheckEvaluation]:
+    """Completed executions of one check with a record id above ``after_id``, oldest first (at
+    most ``limit``, the newest ones). Per check, because the default SQLite event log is
+    sharded by run and cannot filter every run's events by type."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        key, limit=limit, status={AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
     )
     evaluations = []
-    for record in records:
-        data = record.event_log_entry.dagster_event.event_specific_data
+    for record in sorted(records, key=lambda r: r.id):
+        if record.id <= after_id or record.event is None or record.event.dagster_event is None:
+            continue
+        data = record.event.dagster_event.event_specific_data
         evaluations.append(CheckEvaluation(
-            storage_id=record.storage_id,
+            storage_id=record.id,
             run_id=record.run_id,
-            timestamp=record.timestamp,
+            timestamp=record.event.timestamp,
             asset=data.asset_key.to_user_string(),
             check=data.check_name,
             passed=data.passed,
@@ -68,11 +73,3 @@ def check_evaluations_after(instance: dg.DagsterInstance, storage_id: int, limit
             metadata=_metadata(data.metadata),
         ))
     return evaluations
-
-
-def latest_event_storage_id(instance: dg.DagsterInstance) -> int:
-    """Where a new cursor starts: the newest check evaluation stored so far (0 without any)."""
-    records = instance.event_log_storage.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=1, ascending=False
-    )
-    return records[0].storage_id if records else 0

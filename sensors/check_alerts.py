@@ -1,10 +1,10 @@
 """``check_failure_alert_sensor``: one alert when an asset check starts failing, one when it
 recovers, never the same one twice.
 
-The cursor (kept by the instance, so it survives daemon restarts) holds the storage id of the
-last evaluation handled and whether each check was last failing. An alert that cannot be
-delivered stops the tick before that evaluation, so it is retried next tick, never lost. On its
-very first tick the sensor reads the history silently and alerts only for checks failing now.
+The cursor (kept by the instance, so it survives daemon restarts) holds, per check of the code
+location, the id of the last execution handled and whether it was failing. An alert that cannot
+be delivered leaves that check's cursor before it, so it is retried next tick, never lost. A
+check seen for the first time alerts only if its latest execution failed.
 """
 
 from __future__ import annotations
@@ -44,39 +44,28 @@ def alert_for(evaluation: CheckEvaluation, ui_url: str) -> Alert:
     )
 
 
-def _bootstrap(instance: dg.DagsterInstance) -> tuple[dict, list[CheckEvaluation]]:
-    """Fold the whole history silently; return the state and the latest failing evaluation per check."""
-    state: dict = {"after": 0, "failing": {}}
-    latest: dict[str, CheckEvaluation] = {}
-    while evaluations := check_evaluations_after(instance, state["after"], PAGE):
-        for evaluation in evaluations:
-            latest[evaluation.check_key] = evaluation
-            state["after"] = evaluation.storage_id
-    failing = [e for e in latest.values() if not e.passed]
-    state["failing"] = {key: False for key, e in latest.items() if e.passed}
-    return state, failing
-
-
 def build_check_failure_alert_sensor(ui_url: str) -> dg.SensorDefinition:
     @dg.sensor(name=CHECK_FAILURE_ALERT_SENSOR, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
     def check_failure_alert_sensor(context: dg.SensorEvaluationContext, alerter: AlerterResource):
         """Sends one alert per new asset-check failure and one per recovery, through the alerter resource."""
-        if context.cursor:
-            state, pending = json.loads(context.cursor), check_evaluations_after(context.instance, json.loads(context.cursor)["after"], PAGE)
-        else:
-            state, pending = _bootstrap(context.instance)
+        state: dict = json.loads(context.cursor) if context.cursor else {}
         sent = 0
-        for evaluation in pending:
-            was_failing = state["failing"].get(evaluation.check_key)
-            if (not evaluation.passed and was_failing is not True) or (evaluation.passed and was_failing is True):
-                try:
-                    alerter.send(alert_for(evaluation, ui_url))
-                    sent += 1
-                except Exception as error:
-                    context.log.error(f"alert for {evaluation.check_key} not delivered, retrying next tick: {error}")
-                    break
-            state["failing"][evaluation.check_key] = not evaluation.passed
-            state["after"] = max(state["after"], evaluation.storage_id)
-        return dg.SensorResult(cursor=json.dumps(state), skip_reason=None if sent else "no check changed state")
+        for key in sorted(context.repository_def.asset_graph.asset_check_keys, key=str):
+            name = key.to_user_string()
+            seen = state.get(name)
+            evaluations = check_evaluations_after(context.instance, key, seen["after"] if seen else 0, PAGE)
+            if seen is None:
+                evaluations = evaluations[-1:]  # first sight of a check: only its current state matters
+            for evaluation in evaluations:
+                was_failing = seen["failing"] if seen else None
+                if (not evaluation.passed and was_failing is not True) or (evaluation.passed and was_failing is True):
+                    try:
+                        alerter.send(alert_for(evaluation, ui_url))
+                        sent += 1
+                    except Exception as error:
+                        context.log.error(f"alert for {name} not delivered, retrying next tick: {error}")
+                        break
+                seen = state[name] = {"after": evaluation.storage_id, "failing": not evaluation.passed}
+        return dg.SensorResult(cursor=json.dumps(state, sort_keys=True), skip_reason=None if sent else "no check changed state")
 
     return check_failure_alert_sensor

@@ -1,7 +1,8 @@
 """The embedded queue: SQLite with SQS FIFO semantics, so the local demo behaves like production.
 
-One file holds every queue. A queue is FIFO: deduplication by id over ``DEDUP_WINDOW_SECONDS``,
-and while a message of a group is in flight no other message of that group is delivered. A
+One file holds every queue. A queue is FIFO: deduplication by id over ``DEDUP_WINDOW_SECONDS``;
+one receive may return several messages of a group, in order, but while a message of a group is
+in flight no later receive returns any message of that group. A
 received message is invisible for the visibility timeout; once it has been received
 ``max_receive_count`` times, the next receive moves it to its dead-letter queue instead of
 delivering it (SQS's ``RedrivePolicy``). Safe to share between processes.
@@ -122,7 +123,6 @@ class LocalQueue:
                 handle = secrets.token_hex(16)
                 connection.execute("UPDATE messages SET receive_count = ?, visible_at = ?, receipt_handle = ? WHERE seq = ?",
                                    (count + 1, now + timeout, handle, seq))
-                busy.add(group_id)  # FIFO: one message of a group at a time
                 received.append(ReceivedMessage(message_id, handle, body, count + 1, dedup_id, group_id))
         return received
 
