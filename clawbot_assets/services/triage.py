@@ -89,12 +89,14 @@ def run_triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, *, redriv
         return report
     valid = [m for m in report.messages if not m.malformed]
     malformed = [m for m in report.messages if m.malformed]
-    if valid and not malformed and start_redrive is not None and _release(dlq, valid) is None and start_redrive():
-        report.redrive_method = "StartMessageMoveTask"
-        for message in valid:
-            _requeue(ssot, records, message)
-            report.redriven.append(message.key or message.message_id)
-        return report
+    if valid and not malformed and start_redrive is not None:
+        _release(dlq, valid)  # the move task only moves messages that are visible
+        if start_redrive():
+            report.redrive_method = "StartMessageMoveTask"
+            for message in valid:
+                _requeue(ssot, records, message)
+                report.redriven.append(message.key or message.message_id)
+            return report
     report.redrive_method = "receive, send, delete"
     for message in valid:
         group = message.group_id or (message.key or "").split("|")[0]
