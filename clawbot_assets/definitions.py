@@ -10,37 +10,50 @@ from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.live_page import whats_live_page
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
+from clawbot_assets.assets.sales_dispatch import sales_dispatch
+from clawbot_assets.assets.sales_dlq import sales_dlq
 from clawbot_assets.assets.ssot_audit import build_ssot_audit
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.checks import queue_checks
 from clawbot_assets.checks.audit_checks import build_audit_checks
 from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
-from clawbot_assets.jobs import (
-    nightly_dedupe_job,
-    playbook_run_job,
-    playbooks_refresh_job,
-    ssot_audit_job,
-)
-from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
+from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job, playbooks_refresh_job, ssot_audit_job
+from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
+from clawbot_assets.queue_jobs import dlq_triage, reference_worker, sales_dispatch_job
 from clawbot_assets.reconcile import build_reconcile_job
-from clawbot_assets.resources import resources_from_env
+from clawbot_assets.resources import dlq_threshold_from_env, resources_from_env, ui_url_from_env
+from clawbot_assets.resources.queue import LocalQueueResource
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
-from sensors.playbooks_change import playbooks_change_sensor
 from schedules.playbooks_refresh import playbooks_refresh_schedule
+from schedules.queue_schedules import build_queue_schedules
 from schedules.ssot_audit import ssot_audit_schedule
+from sensors.check_alerts import build_check_failure_alert_sensor
+from sensors.dlq_depth import build_dlq_depth_sensor
+from sensors.playbooks_change import playbooks_change_sensor
 
 
 def build_defs(
     resources: Mapping[str, dg.ConfigurableResource],
     dedupe_timezone: str = "UTC",
     playbook_schedules: dg.Definitions | None = None,
+    ui_url: str = "http://127.0.0.1:3000",
+    dlq_threshold: int = 0,
 ) -> dg.Definitions:
     """``playbook_schedules`` defaults to the snapshot-built component; tests pass their own."""
     playbook_schedules = playbook_schedule_defs() if playbook_schedules is None else playbook_schedules
     schedules = list(playbook_schedules.schedules or [])
     core = dg.Definitions(
-        assets=[playbooks, hubspot_deal_pipelines, playbook_tasks, task_queue_sales, build_ssot_audit(schedules), whats_live_page],
+        assets=[
+            playbooks,
+            hubspot_deal_pipelines,
+            playbook_tasks,
+            task_queue_sales,
+            build_ssot_audit(schedules),
+            whats_live_page,
+            sales_dispatch,
+            sales_dlq,
+        ],
         asset_checks=[
             build_playbook_checks(loaded_schedules(schedules)),
             *dg.load_asset_checks_from_modules([queue_checks]),
@@ -55,9 +68,21 @@ def build_defs(
             restore_dedupe,
             acknowledge_contacted_twice,
             build_reconcile_job(schedules),
+            sales_dispatch_job,
+            reference_worker,
+            dlq_triage,
         ],
-        schedules=[build_nightly_dedupe_schedule(dedupe_timezone), playbooks_refresh_schedule, ssot_audit_schedule],
-        sensors=[playbooks_change_sensor],
+        schedules=[
+            build_nightly_dedupe_schedule(dedupe_timezone),
+            playbooks_refresh_schedule,
+            ssot_audit_schedule,
+            *build_queue_schedules(isinstance(resources.get("queue"), LocalQueueResource)),
+        ],
+        sensors=[
+            playbooks_change_sensor,
+            build_dlq_depth_sensor(dlq_threshold, ui_url),
+            build_check_failure_alert_sensor(ui_url),
+        ],
         resources=dict(resources),
     )
     return dg.Definitions.merge(core, playbook_schedules)
@@ -81,4 +106,6 @@ def defs() -> dg.Definitions:
     return build_defs(
         resources_from_env(),
         dedupe_timezone=os.environ.get(DEDUPE_TIMEZONE_VARIABLE) or "UTC",
+        ui_url=ui_url_from_env(),
+        dlq_threshold=dlq_threshold_from_env(),
     )

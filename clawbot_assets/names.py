@@ -49,3 +49,15 @@ class Checks:
 
 def schedule_name(slug: str) -> str:
     return f"{PLAYBOOK_SCHEDULE_PREFIX}{slug}"
+
+# Dispatch to the worker, the dead-letter queue and alerts (issue 9).
+SALES_DISPATCH = "sales_dispatch"
+SALES_DISPATCH_JOB = "sales_dispatch_job"
+SALES_DISPATCH_SCHEDULE = "sales_dispatch_schedule"
+SALES_DLQ = "sales_dlq"
+REFERENCE_WORKER_JOB = "reference_worker"
+REFERENCE_WORKER_SCHEDULE = "reference_worker_schedule"
+DLQ_TRIAGE_JOB = "dlq_triage"
+DLQ_DEPTH_SENSOR = "dlq_depth_sensor"
+CHECK_FAILURE_ALERT_SENSOR = "check_failure_alert_sensor"
+DLQ_INCIDENT_TAG = "clawbot/dlq_incident"

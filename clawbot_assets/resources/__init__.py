@@ -14,7 +14,22 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 
+from clawbot_assets.resources.alerts import (
+    AlerterResource,
+    LocalAlerterResource,
+    MisconfiguredAlerterResource,
+    SlackAlerterResource,
+    SnsAlerterResource,
+)
 from clawbot_assets.resources.backends import (
+    ALERT_TOPIC_ARN,
+    ALERTS_SWITCH,
+    DLQ_URL,
+    QUEUE_SWITCH,
+    QUEUE_URL,
+    SLACK_WEBHOOK_URL,
+    DEFAULT_UI_URL,
+    UI_URL,
     CRM_SWITCH,
     DATA_DIR,
     DEFAULT_DATA_DIR,
@@ -34,6 +49,12 @@ from clawbot_assets.resources.crm import (
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
 from clawbot_assets.resources.live_page import LivePageResource
 from clawbot_assets.resources.n8n import LocalN8nResource, MisconfiguredN8nResource, N8nApiResource, N8nResource
+from clawbot_assets.resources.queue import (
+    LocalQueueResource,
+    MisconfiguredQueueResource,
+    QueueResource,
+    SqsQueueResource,
+)
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -127,6 +148,33 @@ def n8n_from_env(environ: Environ) -> N8nResource:
 
 def live_page_from_env(environ: Environ) -> LivePageResource:
     return LivePageResource(directory=f"{environ.get(DATA_DIR) or DEFAULT_DATA_DIR}/{LIVE_PAGE_DIR}")
+def queue_from_env(environ: Environ) -> QueueResource:
+    backend = _switch(environ, QUEUE_SWITCH)
+    if backend == "local":
+        return LocalQueueResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    if backend != "sqs":
+        return MisconfiguredQueueResource(problem=_unknown(QUEUE_SWITCH, ("local", "sqs")))
+    return SqsQueueResource(
+        queue_url=environ.get(QUEUE_URL),
+        dlq_url=environ.get(DLQ_URL),
+        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+    )
+
+
+def alerter_from_env(environ: Environ) -> AlerterResource:
+    backend = _switch(environ, ALERTS_SWITCH)
+    if backend == "local":
+        return LocalAlerterResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+    if backend == "sns":
+        return SnsAlerterResource(
+            topic_arn=environ.get(ALERT_TOPIC_ARN),
+            endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+            region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+        )
+    if backend == "slack":
+        return SlackAlerterResource(webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL))
+    return MisconfiguredAlerterResource(problem=_unknown(ALERTS_SWITCH, ("local", "sns", "slack")))
 
 
 RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
@@ -135,6 +183,8 @@ RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
     "key_index": key_index_from_env,
     "n8n": n8n_from_env,
     "live_page": live_page_from_env,
+    "queue": queue_from_env,
+    "alerter": alerter_from_env,
 }
 
 
@@ -142,6 +192,24 @@ def resources_from_env(environ: Environ | None = None) -> dict[str, dg.Configura
     """The resources dict for the deployment the environment describes."""
     environ = os.environ if environ is None else environ
     return {name: factory(environ) for name, factory in RESOURCE_FACTORIES.items()}
+
+
+DLQ_THRESHOLD = "CLAWBOT_DLQ_ALERT_THRESHOLD"
+
+
+def ui_url_from_env(environ: Environ | None = None) -> str:
+    """The Dagster UI that alerts link to (``CLAWBOT_UI_URL``)."""
+    environ = os.environ if environ is None else environ
+    return (environ.get(UI_URL) or DEFAULT_UI_URL).rstrip("/")
+
+
+def dlq_threshold_from_env(environ: Environ | None = None) -> int:
+    """The DLQ depth above which ``dlq_depth_sensor`` opens an incident (default 0)."""
+    environ = os.environ if environ is None else environ
+    try:
+        return max(0, int(environ.get(DLQ_THRESHOLD) or 0))
+    except ValueError:
+        return 0
 
 
 def local_resources(data_dir: str) -> dict[str, dg.ConfigurableResource]:

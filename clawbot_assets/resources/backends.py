@@ -38,3 +38,14 @@ def local_path(data_dir: str, name: str) -> Path:
     """A file of the embedded backend. ``data_dir`` stays relative in the resource's config
     (the Launchpad shows ``.local_data``, not a path on someone's disk) and is resolved here."""
     return Path(data_dir).resolve() / name
+
+QUEUE_SWITCH = "CLAWBOT_QUEUE"
+QUEUE_URL = "CLAWBOT_QUEUE_URL"
+DLQ_URL = "CLAWBOT_DLQ_URL"
+ALERTS_SWITCH = "CLAWBOT_ALERTS"
+ALERT_TOPIC_ARN = "CLAWBOT_ALERT_TOPIC_ARN"
+SLACK_WEBHOOK_URL = "CLAWBOT_SLACK_WEBHOOK_URL"
+UI_URL = "CLAWBOT_UI_URL"
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+LOCAL_QUEUE_FILE = "queue.sqlite"
+LOCAL_ALERTS_FILE = "alerts.jsonl"

@@ -1,0 +1,77 @@
+"""Jobs around the worker's queue: the dispatch, the local reference worker, and DLQ triage."""
+
+import dagster as dg
+
+from clawbot_assets.assets.sales_dispatch import sales_dispatch
+from clawbot_assets.names import (
+    AIRTABLE_POOL,
+    DLQ_INCIDENT_TAG,
+    DLQ_TRIAGE_JOB,
+    REFERENCE_WORKER_JOB,
+    SALES_DISPATCH_JOB,
+)
+from clawbot_assets.resources.queue import QueueResource
+from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.services.triage import run_triage
+from clawbot_assets.services.worker import run_worker
+
+sales_dispatch_job = dg.define_asset_job(
+    SALES_DISPATCH_JOB,
+    selection=dg.AssetSelection.assets(sales_dispatch),
+    executor_def=dg.in_process_executor,
+    description="Dispatch tasks to the worker's queue through the guardrails (refuses unless unique_composite_key passed).",
+)
+
+
+class WorkerConfig(dg.Config):
+    max_messages: int = 100
+    visibility_timeout: int = 30
+    """Seconds a received message stays hidden; an unhandled one comes back after it."""
+
+
+@dg.op(pool=AIRTABLE_POOL)
+def consume_queue(context: dg.OpExecutionContext, config: WorkerConfig, ssot: SsotResource, queue: QueueResource) -> dg.Output[int]:
+    """Receives task messages, 'sends' each (a log line), marks its task sent, deletes the message.
+    A body it cannot read is left for redelivery, so it reaches the DLQ after the maximum receives."""
+    report = run_worker(ssot.client(), queue.queue(), lambda task: context.log.info(f"sent {task.channel} for {task.key}"),
+                        max_messages=config.max_messages, visibility_timeout=config.visibility_timeout)
+    for message_id, reason in report.left_for_redelivery.items():
+        context.log.warning(f"left message {message_id} for redelivery (then the DLQ): {reason}")
+    return dg.Output(len(report.sent), metadata=report.figures())
+
+
+@dg.job(name=REFERENCE_WORKER_JOB, executor_def=dg.in_process_executor)
+def reference_worker():
+    """The local stand-in for the real worker: consume the queue and mark tasks sent."""
+    consume_queue()
+
+
+class TriageConfig(dg.Config):
+    redrive: bool = False
+    """Send the task messages back to the queue (dry run unless true)."""
+    delete_malformed: bool = False
+    """Delete malformed messages from the DLQ after listing them in this run's metadata."""
+    max_messages: int = 1000
+
+
+@dg.op(pool=AIRTABLE_POOL)
+def triage_dead_letters(context: dg.OpExecutionContext, config: TriageConfig, ssot: SsotResource, queue: QueueResource) -> dg.Output[int]:
+    """Reads the DLQ, marks each message's task failed with the reason, and redrives on request."""
+    report = run_triage(ssot.client(), queue.dead_letter(), queue.queue(), redrive=config.redrive,
+                        delete_malformed=config.delete_malformed, limit=config.max_messages, start_redrive=queue.start_redrive)
+    incident = context.run.tags.get(DLQ_INCIDENT_TAG, "")
+    listing = [{"message_id": m.message_id, "key": m.key, "reason": m.reason, "body": m.body[:500]} for m in report.messages[:50]]
+    if report.dry_run and report.messages:
+        context.log.info("dry run: nothing redriven. To redrive, launch dlq_triage with config "
+                         '{"ops": {"triage_dead_letters": {"config": {"redrive": true}}}}')
+    return dg.Output(len(report.messages), metadata={
+        **report.figures(), "dry_run": report.dry_run, "incident": incident,
+        "redrive_method": report.redrive_method or "none", "messages": dg.MetadataValue.json(listing),
+    })
+
+
+@dg.job(name=DLQ_TRIAGE_JOB, executor_def=dg.in_process_executor)
+def dlq_triage():
+    """Triage the dead-letter queue: mark each message's task failed with the reason; redrive
+    with config ``redrive: true`` (a dry run otherwise)."""
+    triage_dead_letters()

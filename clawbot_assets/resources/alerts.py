@@ -1,0 +1,145 @@
+"""The alerter resources: one class per backend, sharing ``AlerterResource``'s interface.
+
+``LocalAlerterResource`` logs the alert and appends it to a JSON-lines file under ``data_dir``;
+``SnsAlerterResource`` publishes to an SNS topic (boto3, imported on use);
+``SlackAlerterResource`` posts to an incoming webhook, retrying 429 and 5xx answers. A delivery
+that still fails raises ``AlertDeliveryError``: the sensors log it and keep the alert for their
+next tick, so it is never lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+import dagster as dg
+from pydantic import Field
+
+from clawbot_assets.resources.backends import (
+    ALERT_TOPIC_ARN,
+    DEFAULT_DATA_DIR,
+    LOCAL_ALERTS_FILE,
+    SLACK_WEBHOOK_URL,
+    BackendConfigError,
+    local_path,
+    require,
+)
+
+#: SNS subjects are at most 100 characters.
+MAX_SUBJECT = 100
+
+
+class AlertDeliveryError(RuntimeError):
+    """The alert could not be delivered after retries; the message never holds a credential."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    """``check_failed``, ``check_recovered`` or ``dlq_incident``."""
+    title: str
+    severity: str
+    asset: str = ""
+    check: str = ""
+    offenders: list = field(default_factory=list)
+    link: str = ""
+    detail: str = ""
+
+    def text(self) -> str:
+        lines = [self.title, f"severity: {self.severity}"]
+        if self.asset:
+            lines.append(f"asset: {self.asset}")
+        if self.check:
+            lines.append(f"check: {self.check}")
+        if self.offenders:
+            lines.append("offending: " + ", ".join(str(item) for item in self.offenders[:20])
+                         + (f" (+{len(self.offenders) - 20} more)" if len(self.offenders) > 20 else ""))
+        if self.detail:
+            lines.append(self.detail)
+        if self.link:
+            lines.append(f"run: {self.link}")
+        return "\n".join(lines)
+
+
+class AlerterResource(dg.ConfigurableResource):
+    """Where alerts go."""
+
+    def send(self, alert: Alert) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+class LocalAlerterResource(AlerterResource):
+    """A log line and a line in ``<data_dir>/alerts.jsonl``."""
+
+    data_dir: str = DEFAULT_DATA_DIR
+
+    def send(self, alert: Alert) -> None:
+        dg.get_dagster_logger().warning(f"ALERT {alert.text()}")
+        path = local_path(self.data_dir, LOCAL_ALERTS_FILE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            handle.write(json.dumps({"at": dt.datetime.now(dt.timezone.utc).isoformat(), **asdict(alert)}) + "\n")
+
+    def describe(self) -> str:
+        return "local"
+
+
+class SnsAlerterResource(AlerterResource):
+    """An SNS topic; ``AWS_*`` variables apply, ``endpoint_url`` points boto3 elsewhere."""
+
+    topic_arn: Optional[str] = None
+    endpoint_url: Optional[str] = None
+    region_name: Optional[str] = None
+
+    def send(self, alert: Alert) -> None:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        topic = require(self.topic_arn, ALERT_TOPIC_ARN, "The alerter")
+        client = boto3.client("sns", endpoint_url=self.endpoint_url or None, region_name=self.region_name or None,
+                              config=Config(retries={"mode": "standard", "max_attempts": 5}))
+        try:
+            client.publish(TopicArn=topic, Subject=alert.title[:MAX_SUBJECT], Message=alert.text(),
+                           MessageAttributes={"kind": {"DataType": "String", "StringValue": alert.kind}})
+        except (ClientError, BotoCoreError) as error:
+            raise AlertDeliveryError(f"SNS publish failed: {error}") from error
+
+
+class SlackAlerterResource(AlerterResource):
+    """A Slack incoming webhook. ``webhook_url`` is an ``EnvVar``: the URL is the credential."""
+
+    webhook_url: str = Field(repr=False)
+    retries: int = 4
+    backoff_factor: float = 0.5
+    timeout_seconds: float = 10.0
+
+    def send(self, alert: Alert) -> None:
+        import urllib3
+        from urllib3.util.retry import Retry
+
+        url = require(self.webhook_url, SLACK_WEBHOOK_URL, "The alerter")
+        retry = Retry(total=self.retries, backoff_factor=self.backoff_factor, status_forcelist=(429, 500, 502, 503, 504),
+                      allowed_methods=None, raise_on_status=False, respect_retry_after_header=True)
+        http = urllib3.PoolManager(retries=retry, timeout=urllib3.Timeout(total=self.timeout_seconds))
+        try:
+            response = http.request("POST", url, body=json.dumps({"text": alert.text()}),
+                                    headers={"Content-Type": "application/json"})
+        except urllib3.exceptions.HTTPError as error:
+            raise AlertDeliveryError(f"Slack webhook unreachable after {self.retries} retries ({type(error).__name__})") from None
+        if response.status >= 300:
+            raise AlertDeliveryError(f"Slack webhook answered {response.status} after {self.retries} retries")
+
+
+class MisconfiguredAlerterResource(AlerterResource):
+    """Stands in when ``CLAWBOT_ALERTS`` names no backend: sending fails naming the switch."""
+
+    problem: str
+
+    def send(self, alert: Alert) -> None:
+        raise BackendConfigError(self.problem)
