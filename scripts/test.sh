@@ -22,4 +22,5 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ] \
   apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
-.venv/bin/python -m pytest "$@"
+# Three workers: most tests wait on sockets and rate limits, so even two cores run three well.
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-3}" "$@"
