@@ -3,6 +3,7 @@ import pytest
 
 from clawbot_assets.resources import local_resources as local_resources_for
 from clawbot_assets.resources.ssot import AirtableSsotResource
+from tests.fakes.secrets import FixedSecretsResource
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def airtable_resource(server, data_dir, **overrides) -> AirtableSsotResource:
     """The real pyairtable adapter against ``server``, paced fast: whole-pipeline tests are
     about semantics (pacing at Airtable's real 5 requests/s is proven in tests/adapters)."""
     options = dict(
-        api_key=TOKEN,
+        secrets=FixedSecretsResource(values={"AIRTABLE_API_KEY": TOKEN}),
         base_id=BASE_ID,
         endpoint_url=server.url,
         data_dir=str(data_dir),

@@ -8,6 +8,8 @@ moves it to the dead-letter queue, where ``dlq_triage`` reports it. See docs/que
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -40,8 +42,18 @@ class TaskMessage:
         """The FIFO message group: the first part of the Key."""
         return self.key.split("|", 1)[0]
 
-    def encode(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+    def encode(self, signing_key: str | None = None) -> str:
+        """Canonical JSON; with ``signing_key`` (the ClawBot password) it carries ``signature``,
+        an HMAC-SHA256 of the same JSON without it, so the worker knows who sent it."""
+        data = asdict(self)
+        if signing_key:
+            data["signature"] = signature(data, signing_key)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def signature(data: dict[str, Any], signing_key: str) -> str:
+    unsigned = json.dumps({k: v for k, v in data.items() if k != "signature"}, sort_keys=True, separators=(",", ":"))
+    return hmac.new(signing_key.encode(), unsigned.encode(), hashlib.sha256).hexdigest()
 
 
 REQUIRED = ("key", "record_id", "playbook", "deal_id", "step", "due_date", "enqueued_at")
@@ -55,8 +67,9 @@ def task_message(key: str, record_id: str, playbook: str, deal_id: str, step: st
     )
 
 
-def parse_message(body: Any) -> TaskMessage:
-    """The task a body carries; ``MessageError`` for anything else (never a partial message)."""
+def parse_message(body: Any, signing_key: str | None = None) -> TaskMessage:
+    """The task a body carries; ``MessageError`` for anything else (never a partial message).
+    With ``signing_key``, a body without the matching ``signature`` is refused too."""
     if not isinstance(body, str):
         raise MessageError(f"body is {type(body).__name__}, not text")
     if len(body.encode("utf-8")) > MAX_BODY_BYTES:
@@ -73,6 +86,8 @@ def parse_message(body: Any) -> TaskMessage:
     missing = [name for name in REQUIRED if not isinstance(data.get(name), str) or not data[name].strip()]
     if missing:
         raise MessageError(f"missing or empty fields: {', '.join(missing)}")
+    if signing_key and not hmac.compare_digest(str(data.get("signature", "")), signature(data, signing_key)):
+        raise MessageError("signature missing or wrong: not sent by this ClawBot")
     channel = data.get("channel") or ""
     if not isinstance(channel, str):
         raise MessageError("channel is not text")

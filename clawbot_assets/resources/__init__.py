@@ -24,20 +24,23 @@ from clawbot_assets.resources.alerts import (
 from clawbot_assets.resources.backends import (
     ALERT_TOPIC_ARN,
     ALERTS_SWITCH,
-    DLQ_URL,
-    QUEUE_SWITCH,
-    QUEUE_URL,
-    SLACK_WEBHOOK_URL,
-    DEFAULT_UI_URL,
-    UI_URL,
     CRM_SWITCH,
     DATA_DIR,
     DEFAULT_DATA_DIR,
+    DEFAULT_UI_URL,
+    DLQ_URL,
     KEY_INDEX_SWITCH,
     LIVE_PAGE_DIR,
+    METRICS_SWITCH,
     N8N_SWITCH,
+    QUEUE_SWITCH,
+    QUEUE_URL,
     RATE_LIMITER_URL,
+    SECRET_ID,
+    SECRETS_SWITCH,
+    SLACK_WEBHOOK_URL,
     SSOT_SWITCH,
+    UI_URL,
 )
 from clawbot_assets.resources.crm import (
     DEFAULT_DNC_PROPERTY,
@@ -48,6 +51,12 @@ from clawbot_assets.resources.crm import (
 )
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
 from clawbot_assets.resources.live_page import LivePageResource
+from clawbot_assets.resources.metrics import (
+    CloudWatchMetricsResource,
+    LocalMetricsResource,
+    MetricsResource,
+    MisconfiguredMetricsResource,
+)
 from clawbot_assets.resources.n8n import LocalN8nResource, MisconfiguredN8nResource, N8nApiResource, N8nResource
 from clawbot_assets.resources.queue import (
     LocalQueueResource,
@@ -55,6 +64,7 @@ from clawbot_assets.resources.queue import (
     QueueResource,
     SqsQueueResource,
 )
+from clawbot_assets.resources.secrets import EnvSecretsResource, MisconfiguredSecretsResource, SecretsResource
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -82,9 +92,27 @@ def _secret(environ: Environ, variable: str, resolve: bool) -> str | dg.EnvVar |
     return environ[variable] if resolve else dg.EnvVar(variable)
 
 
+def secrets_from_env(environ: Environ) -> SecretsResource:
+    """Credentials from the environment (default) or one Secrets Manager secret."""
+    backend = (environ.get(SECRETS_SWITCH) or "env").strip().lower()
+    if backend == "env":
+        return EnvSecretsResource()
+    if backend != "aws":
+        return MisconfiguredSecretsResource(problem=_unknown(SECRETS_SWITCH, ("env", "aws")))
+    from dagster_aws.secretsmanager import SecretsManagerResource
+
+    from clawbot_assets.resources.secrets_aws import AwsSecretsManagerSecretsResource
+
+    return AwsSecretsManagerSecretsResource(
+        secretsmanager=SecretsManagerResource(endpoint_url=environ.get("AWS_ENDPOINT_URL") or None),
+        secret_id=environ.get(SECRET_ID) or "",
+    )
+
+
 def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotResource:
-    """Inside Dagster the API key stays an ``EnvVar``, resolved at run start and never shown in
-    the UI; outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly."""
+    """Credentials come from the secrets resource at run start. The rate-limiter URL (it can
+    hold a Postgres password) stays an ``EnvVar`` inside Dagster, never shown in the UI;
+    outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly."""
     data_dir = environ.get(DATA_DIR) or DEFAULT_DATA_DIR
     backend = _switch(environ, SSOT_SWITCH)
     if backend == "local":
@@ -92,7 +120,7 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
     if backend != "airtable":
         return MisconfiguredSsotResource(problem=_unknown(SSOT_SWITCH, ("local", "airtable")))
     return AirtableSsotResource(
-        api_key=_secret(environ, "AIRTABLE_API_KEY", resolve_secrets) or "",
+        secrets=secrets_from_env(environ),
         base_id=environ.get("AIRTABLE_BASE_ID"),
         data_dir=data_dir,
         endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
@@ -109,7 +137,7 @@ def crm_from_env(environ: Environ) -> CrmResource:
     if backend != "hubspot":
         return MisconfiguredCrmResource(problem=_unknown(CRM_SWITCH, ("local", "hubspot")))
     return HubSpotCrmResource(
-        access_token=dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
+        secrets=secrets_from_env(environ),
         host=environ.get("HUBSPOT_HOST"),
         do_not_contact_property=environ.get("HUBSPOT_DNC_PROPERTY") or DEFAULT_DNC_PROPERTY,
     )
@@ -132,18 +160,26 @@ def key_index_from_env(environ: Environ) -> KeyIndexResource:
 
 
 def n8n_from_env(environ: Environ) -> N8nResource:
-    """n8n is only read (by the audit). Unset ``N8N_API_KEY`` stays unset rather than an
-    ``EnvVar`` that would fail every run at start: the audit must still run, reading n8n as
-    unknown and saying why."""
+    """n8n is only read (by the audit). A missing ``N8N_API_KEY`` fails only the n8n read: the
+    audit still runs, reading n8n as unknown and saying why."""
     backend = _switch(environ, N8N_SWITCH)
     if backend == "local":
         return LocalN8nResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
     if backend != "n8n":
         return MisconfiguredN8nResource(problem=_unknown(N8N_SWITCH, ("local", "n8n")))
     return N8nApiResource(
-        api_key=dg.EnvVar("N8N_API_KEY") if "N8N_API_KEY" in environ else "",
+        secrets=secrets_from_env(environ),
         base_url=environ.get("N8N_BASE_URL"),
     )
+
+
+def metrics_from_env(environ: Environ) -> MetricsResource:
+    backend = _switch(environ, METRICS_SWITCH)
+    if backend == "local":
+        return LocalMetricsResource()
+    if backend != "cloudwatch":
+        return MisconfiguredMetricsResource(problem=_unknown(METRICS_SWITCH, ("local", "cloudwatch")))
+    return CloudWatchMetricsResource()
 
 
 def live_page_from_env(environ: Environ) -> LivePageResource:
@@ -178,6 +214,7 @@ def alerter_from_env(environ: Environ) -> AlerterResource:
 
 
 RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
+    "secrets": secrets_from_env,
     "ssot": ssot_from_env,
     "crm": crm_from_env,
     "key_index": key_index_from_env,
@@ -185,6 +222,7 @@ RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
     "live_page": live_page_from_env,
     "queue": queue_from_env,
     "alerter": alerter_from_env,
+    "metrics": metrics_from_env,
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 import dagster as dg
-from pydantic import Field
 
 from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.resources.backends import (
@@ -13,8 +12,8 @@ from clawbot_assets.resources.backends import (
     LOCAL_CRM_FILE,
     BackendConfigError,
     local_path,
-    require,
 )
+from clawbot_assets.resources.secrets import HUBSPOT_ACCESS_TOKEN, SecretsResource
 
 DEFAULT_DNC_PROPERTY = "do_not_contact"
 
@@ -39,9 +38,9 @@ class LocalCrmResource(CrmResource):
 
 
 class HubSpotCrmResource(CrmResource):
-    """HubSpot's v3 CRM API. ``access_token`` is an ``EnvVar``, read at run start."""
+    """HubSpot's v3 CRM API. Its token comes from ``secrets`` at run start."""
 
-    access_token: str = Field(repr=False)
+    secrets: SecretsResource
     host: Optional[str] = None
     do_not_contact_property: str = DEFAULT_DNC_PROPERTY
 
@@ -49,7 +48,7 @@ class HubSpotCrmResource(CrmResource):
         from clawbot_assets.adapters.crm_hubspot import HubSpotCrm
 
         return HubSpotCrm(
-            require(self.access_token, "HUBSPOT_ACCESS_TOKEN", "The CRM"),
+            self.secrets.get(HUBSPOT_ACCESS_TOKEN),
             host=self.host or None,
             do_not_contact_property=self.do_not_contact_property,
         )

@@ -19,6 +19,19 @@ class MetricsResource(dg.ConfigurableResource):
         raise NotImplementedError
 
 
+class MisconfiguredMetricsResource(MetricsResource):
+    """Stands in when ``CLAWBOT_METRICS`` names no backend: nothing is published, and each
+    publish reports every point lost with the reason."""
+
+    problem: str
+
+    def publish(self, points: Sequence[Datapoint]) -> PublishReport:
+        return PublishReport(lost=len(points), errors=[self.problem])
+
+    def destination(self) -> str:
+        return "nowhere (misconfigured)"
+
+
 class LocalMetricsResource(MetricsResource):
     """The figures stay in Dagster's metadata, which the UI plots."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 import dagster as dg
-from pydantic import Field
 
 from clawbot_assets.adapters.n8n import N8nClient
 from clawbot_assets.resources.backends import (
@@ -15,6 +14,7 @@ from clawbot_assets.resources.backends import (
     local_path,
     require,
 )
+from clawbot_assets.resources.secrets import N8N_API_KEY, SecretsResource
 
 
 class N8nResource(dg.ConfigurableResource):
@@ -43,9 +43,9 @@ class LocalN8nResource(N8nResource):
 
 
 class N8nApiResource(N8nResource):
-    """n8n's public API at ``base_url``. ``api_key`` is an ``EnvVar``, read at run start."""
+    """n8n's public API at ``base_url``. Its key comes from ``secrets`` at run start."""
 
-    api_key: str = Field(default="", repr=False)
+    secrets: SecretsResource
     base_url: Optional[str] = None
 
     def client(self) -> N8nClient:
@@ -53,7 +53,7 @@ class N8nApiResource(N8nResource):
 
         return N8nApi(
             require(self.base_url, "N8N_BASE_URL", "n8n"),
-            require(self.api_key, "N8N_API_KEY", "n8n"),
+            self.secrets.get(N8N_API_KEY),
         )
 
     def describe(self) -> str:

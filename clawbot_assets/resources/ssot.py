@@ -22,6 +22,7 @@ from clawbot_assets.resources.backends import (
     local_path,
     require,
 )
+from clawbot_assets.resources.secrets import AIRTABLE_API_KEY, SecretsResource
 
 
 class SsotResource(dg.ConfigurableResource):
@@ -53,9 +54,9 @@ class LocalSsotResource(SsotResource):
 
 
 class AirtableSsotResource(SsotResource):
-    """One Airtable base through pyairtable. ``api_key`` is an ``EnvVar``, read at run start."""
+    """One Airtable base through pyairtable. Its token comes from ``secrets`` at run start."""
 
-    api_key: str = Field(repr=False)
+    secrets: SecretsResource
     base_id: Optional[str] = None
     data_dir: str = DEFAULT_DATA_DIR
     """Where this host keeps caches: the default rate-limiter file lives here."""
@@ -76,7 +77,7 @@ class AirtableSsotResource(SsotResource):
         from clawbot_assets.adapters.ssot_airtable import AirtableSsot
         from clawbot_assets.adapters.ssot_local import LocalSsot
 
-        api_key = require(self.api_key, "AIRTABLE_API_KEY", "The SSOT")
+        api_key = self.secrets.get(AIRTABLE_API_KEY)
         base_id = require(self.base_id, "AIRTABLE_BASE_ID", "The SSOT")
         return AirtableSsot(
             api_key,

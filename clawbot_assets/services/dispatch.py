@@ -102,8 +102,10 @@ def run_dispatch(
     now: dt.datetime | None = None,
     rules: ScheduleRules = DEFAULT_SCHEDULE_RULES,
     on_batch_sent: Callable[[list[str]], None] | None = None,
+    signing_key: str | None = None,
 ) -> DispatchReport:
-    """``on_batch_sent`` is called with a batch's keys after the send and before the mark."""
+    """``on_batch_sent`` is called with a batch's keys after the send and before the mark;
+    ``signing_key`` (the ClawBot password) signs every message."""
     now = now or dt.datetime.now(dt.timezone.utc)
     validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE), rules)
     playbooks = {v.playbook.slug: v.playbook for v in validations if v.playbook is not None}
@@ -124,7 +126,7 @@ def run_dispatch(
     sends += [_Send(d.task, playbooks[d.task.slug], True) for d in plan.of(Outcome.DISPATCH) if d.task]
 
     for batch in chunks(sends, MAX_BATCH):
-        _dispatch_batch(ssot, queue, list(batch), now, report, on_batch_sent)
+        _dispatch_batch(ssot, queue, list(batch), now, report, on_batch_sent, signing_key)
     return report
 
 
@@ -144,18 +146,19 @@ def _reconcile(records, playbooks: dict[str, Playbook], now: dt.datetime, report
     return sends
 
 
-def _message(send: _Send, now: dt.datetime) -> OutgoingMessage:
+def _message(send: _Send, now: dt.datetime, signing_key: str | None) -> OutgoingMessage:
     task = send.task
     body = task_message(task.key, task.record_id, send.playbook.name, task.deal_id, task.step,
-                        task.due_date.isoformat(), send.playbook.channel, now).encode()
+                        task.due_date.isoformat(), send.playbook.channel, now).encode(signing_key)
     return OutgoingMessage(dedup_id=task.key, group_id=task.slug, body=body)
 
 
 def _dispatch_batch(ssot: SsotClient, queue: QueueClient, batch: list[_Send], now: dt.datetime,
-                    report: DispatchReport, on_batch_sent: Callable[[list[str]], None] | None) -> None:
+                    report: DispatchReport, on_batch_sent: Callable[[list[str]], None] | None,
+                    signing_key: str | None) -> None:
     stamp = now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     ssot.update(TASKS_TABLE, [(s.task.record_id, {"Status": DISPATCHING, QUEUED_AT_FIELD: stamp}) for s in batch if s.fresh])
-    outcome = queue.send_batch([_message(send, now) for send in batch])
+    outcome = queue.send_batch([_message(send, now, signing_key) for send in batch])
     report.queue_requests += outcome.requests
     if on_batch_sent is not None:
         on_batch_sent([send.task.key for send in batch])

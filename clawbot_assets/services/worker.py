@@ -33,7 +33,10 @@ class WorkerReport:
 
 
 def run_worker(ssot: SsotClient, queue: QueueClient, deliver: Callable[[TaskMessage], None],
-               max_messages: int = 100, visibility_timeout: int | None = None) -> WorkerReport:
+               max_messages: int = 100, visibility_timeout: int | None = None,
+               signing_key: str | None = None) -> WorkerReport:
+    """With ``signing_key`` (the ClawBot password), an unsigned or forged message is left for
+    redelivery, and so ends in the dead-letter queue."""
     report = WorkerReport()
     while report.received < max_messages:
         batch = queue.receive(min(10, max_messages - report.received), visibility_timeout=visibility_timeout)
@@ -42,7 +45,7 @@ def run_worker(ssot: SsotClient, queue: QueueClient, deliver: Callable[[TaskMess
         report.received += len(batch)
         for message in batch:
             try:
-                task = parse_message(message.body)
+                task = parse_message(message.body, signing_key)
             except MessageError as error:
                 report.left_for_redelivery[message.message_id] = str(error)
                 continue

@@ -6,6 +6,8 @@ from dagster_shared.serdes import serialize_value
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.demo.data import playbook_records
 from clawbot_assets.resources import local_resources
+from clawbot_assets.resources.secrets import EnvSecretsResource
+from tests.fakes.secrets import FixedSecretsResource
 from tests.conftest import BASE_ID, airtable_resource
 from tests.dagster.helpers import defs_for
 from tests.fakes.airtable_server import FakeAirtable
@@ -24,12 +26,12 @@ def test_the_airtable_token_is_nowhere_in_a_successful_or_a_failed_run(tmp_path,
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         monkeypatch.setenv("AIRTABLE_API_KEY", SECRET)
         local = local_resources(str(tmp_path))
-        good = airtable_resource(server, tmp_path, api_key=dg.EnvVar("AIRTABLE_API_KEY"))
+        good = airtable_resource(server, tmp_path, secrets=EnvSecretsResource())
         job = defs_for({**local, "ssot": good}).get_repository_def().get_job("playbooks_refresh")
         succeeded = job.execute_in_process(instance=instance, raise_on_error=False)
         assert succeeded.success and succeeded.asset_materializations_for_node("playbooks")
 
-        wrong = airtable_resource(server, tmp_path, api_key=SECRET + "x")
+        wrong = airtable_resource(server, tmp_path, secrets=FixedSecretsResource(values={"AIRTABLE_API_KEY": SECRET + "x"}))
         failed = defs_for({**local, "ssot": wrong}).get_repository_def().get_job("playbooks_refresh").execute_in_process(
             instance=instance, raise_on_error=False
         )

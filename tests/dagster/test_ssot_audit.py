@@ -4,6 +4,7 @@ import dagster as dg
 
 from clawbot_assets.schedule_state import set_schedule_running
 from tests.dagster.helpers import defs_for, materialize_playbooks, run_every_playbook
+from tests.fakes.secrets import FixedSecretsResource
 
 #: Dagster-owned playbooks the demo calls Live: they need a recent successful run to be Live.
 LIVE_IN_DAGSTER = [
@@ -67,7 +68,7 @@ def test_n8n_refusing_the_key_leaves_its_column_unknown_and_the_audit_running(lo
     from tests.fakes.n8n_server import FakeN8n
 
     with FakeN8n(api_key="n8n_right_key", workflows=n8n_workflows()) as server:
-        resources = {**local_resources, "n8n": N8nApiResource(api_key="n8n_wrong_key_42", base_url=server.url)}
+        resources = {**local_resources, "n8n": N8nApiResource(secrets=FixedSecretsResource(values={"N8N_API_KEY": "n8n_wrong_key_42"}), base_url=server.url)}
         checks, metadata = audit(defs_for(resources), instance)
     assert "401" in metadata["n8n"].value and "n8n_wrong_key_42" not in metadata["n8n"].value
     rows = {r.data["playbook"]: r.data for r in metadata["audit"].value.records}

@@ -202,7 +202,8 @@ def test_airtable_without_a_durable_archive_refuses_before_deleting(monkeypatch,
     with FakeAirtable(token=TOKEN, rate_limit=50) as server:
         server.seed(BASE_ID, TASKS_TABLE, backlog_records())
         monkeypatch.chdir(tmp_path)
-        environ = {"CLAWBOT_SSOT": "airtable", "AIRTABLE_API_KEY": TOKEN, "AIRTABLE_BASE_ID": BASE_ID, "AIRTABLE_ENDPOINT_URL": server.url}
+        monkeypatch.setenv("AIRTABLE_API_KEY", TOKEN)
+        environ = {"CLAWBOT_SSOT": "airtable", "AIRTABLE_BASE_ID": BASE_ID, "AIRTABLE_ENDPOINT_URL": server.url}
         resource = ssot_from_env(environ, resolve_secrets=True).model_copy(update={"rate_limiter_url": "memory://?limit=400&window=1"})
         with pytest.raises(SsotError, match="No durable dedupe archive"):
             Ledger(tmp_path / "index.json.gz").run(resource.client(), run_id="nowhere-to-archive")
