@@ -11,6 +11,7 @@ from clawbot_assets.names import (
     SALES_DISPATCH_JOB,
 )
 from clawbot_assets.resources.queue import QueueResource
+from clawbot_assets.resources.secrets import SecretsResource, signing_key
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.triage import run_triage
 from clawbot_assets.services.worker import run_worker
@@ -30,11 +31,14 @@ class WorkerConfig(dg.Config):
 
 
 @dg.op(pool=AIRTABLE_POOL)
-def consume_queue(context: dg.OpExecutionContext, config: WorkerConfig, ssot: SsotResource, queue: QueueResource) -> dg.Output[int]:
+def consume_queue(
+    context: dg.OpExecutionContext, config: WorkerConfig, ssot: SsotResource, queue: QueueResource, secrets: SecretsResource
+) -> dg.Output[int]:
     """Receives task messages, 'sends' each (a log line), marks its task sent, deletes the message.
     A body it cannot read is left for redelivery, so it reaches the DLQ after the maximum receives."""
     report = run_worker(ssot.client(), queue.queue(), lambda task: context.log.info(f"sent {task.channel} for {task.key}"),
-                        max_messages=config.max_messages, visibility_timeout=config.visibility_timeout)
+                        max_messages=config.max_messages, visibility_timeout=config.visibility_timeout,
+                        signing_key=signing_key(secrets))
     for message_id, reason in report.left_for_redelivery.items():
         context.log.warning(f"left message {message_id} for redelivery (then the DLQ): {reason}")
     return dg.Output(len(report.sent), metadata=report.figures())

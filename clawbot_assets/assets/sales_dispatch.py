@@ -11,6 +11,7 @@ from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, SALES_DISPATCH, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.queue import QueueResource
+from clawbot_assets.resources.secrets import SecretsResource, signing_key
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.dispatch import run_dispatch
 
@@ -34,7 +35,7 @@ def uniqueness_refusal(instance: dg.DagsterInstance) -> str | None:
 
 @dg.asset(name=SALES_DISPATCH, deps=[task_queue_sales], kinds={"airtable", "sqs"}, group_name="task_queue", pool=AIRTABLE_POOL)
 def sales_dispatch(
-    context: dg.AssetExecutionContext, ssot: SsotResource, crm: CrmResource, queue: QueueResource
+    context: dg.AssetExecutionContext, ssot: SsotResource, crm: CrmResource, queue: QueueResource, secrets: SecretsResource
 ) -> dg.MaterializeResult:
     """Sends dispatchable tasks (pending or approved, of Enabled playbooks owned by Dagster) to
     the worker's queue after every guardrail: each ends ``queued``, held for approval, or
@@ -43,9 +44,12 @@ def sales_dispatch(
     refusal = uniqueness_refusal(context.instance)
     if refusal:
         raise dg.Failure(description=f"Nothing dispatched: {refusal}", allow_retries=False)
+    key = signing_key(secrets)
+    if key is None:
+        context.log.warning("CLAWBOT_PASSWORD is not set: messages go unsigned and the worker cannot tell who sent them")
     report = run_dispatch(
         ssot.client(), crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
-        on_batch_sent=lambda keys: context.log.debug(f"sent {len(keys)} to the queue"),
+        on_batch_sent=lambda keys: context.log.debug(f"sent {len(keys)} to the queue"), signing_key=key,
     )
     context.log.info(f"dispatch: {report.figures()}")
     if report.unconfirmed:

@@ -97,3 +97,21 @@ def test_dispatch_refuses_when_the_queue_changed_after_the_check_passed(local_re
     instance.report_runless_asset_event(dg.AssetMaterialization("task_queue_sales"))
     refused = run(defs, "sales_dispatch_job", instance)
     assert not refused.success and "materialised after" in str(refused.all_events)
+
+
+def test_with_a_clawbot_password_messages_are_signed_and_a_forged_one_reaches_the_dlq(local_resources, instance):
+    from tests.fakes.secrets import FixedSecretsResource
+
+    resources = {**local_resources, "secrets": FixedSecretsResource(values={"CLAWBOT_PASSWORD": "clawbot-pw-1"})}
+    defs = defs_for(resources)
+    assert run(defs, "nightly_dedupe", instance).success
+    dispatched = metadata(run(defs, "sales_dispatch_job", instance))["dispatched"]
+    queued = local_resources["queue"].queue().receive(1, visibility_timeout=0)[0]
+    assert "signature" in json.loads(queued.body)
+    forged = json.loads(queued.body)
+    forged.pop("signature")
+    local_resources["queue"].queue().send_batch([OutgoingMessage("forged", forged["key"].split("|")[0], json.dumps(forged))])
+    for _ in range(4):
+        worker(defs, instance)
+    assert statuses(local_resources)["sent"] >= dispatched
+    assert local_resources["queue"].dead_letter().depth().total == 1
