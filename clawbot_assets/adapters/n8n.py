@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import requests
 
 from clawbot_assets.domain.credentials import clean_credential
+from clawbot_assets.observability.tracing import external_call
 
 WORKFLOWS_PATH = "/api/v1/workflows"
 PAGE_LIMIT = 100
@@ -45,6 +46,12 @@ class N8nApi:
         self.requests_made = 0
 
     def _page(self, cursor: str | None) -> dict[str, Any]:
+        """One page of workflows, in one span."""
+        with external_call("n8n", "GET", WORKFLOWS_PATH) as span:
+            span.record(attempts=1, retries=0)
+            return self._fetch_page(cursor)
+
+    def _fetch_page(self, cursor: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": PAGE_LIMIT}
         if cursor:
             params["cursor"] = cursor

@@ -20,6 +20,7 @@ from clawbot_assets.adapters.queue import (
     ReceivedMessage,
     SendOutcome,
 )
+from clawbot_assets.observability.tracing import external_call
 
 ENTRY_RETRIES = 4
 DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -41,12 +42,17 @@ class SqsQueue:
         self.sleep = sleep
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
+        """One SQS API call, in one span (botocore's own retries happen inside it)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        try:
-            return call()
-        except (ClientError, BotoCoreError) as error:
-            raise QueueUnavailableError(f"SQS {what} on {self.name} failed: {error}") from error
+        with external_call("sqs", what, self.name) as span:
+            try:
+                response = call()
+            except (ClientError, BotoCoreError) as error:
+                raise QueueUnavailableError(f"SQS {what} on {self.name} failed: {error}") from error
+            attempts = (response or {}).get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1 if isinstance(response, dict) else 1
+            span.record(attempts=attempts, retries=attempts - 1)
+            return response
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> SendOutcome:
         outcome = SendOutcome()

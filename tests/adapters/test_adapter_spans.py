@@ -54,3 +54,24 @@ def test_hubspot_calls_are_spans_that_count_retries(spans):
     assert span.name.startswith("hubspot ") and span.attributes["clawbot.target"] == "/crm/v3/objects/deals/search"
     assert (span.attributes["clawbot.attempts"], span.attributes["clawbot.retries"]) == (2, 1)
     assert HUBSPOT_TOKEN not in span.to_json()
+
+
+def test_sqs_and_n8n_calls_are_spans_too(spans, monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from clawbot_assets.adapters.n8n import N8nApi
+    from clawbot_assets.adapters.queue_sqs import SqsQueue
+    from tests.fakes.n8n_server import FakeN8n
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("sqs")
+        url = client.create_queue(QueueName="tasks.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        assert SqsQueue(client, url).depth().total == 0
+    with FakeN8n(api_key="n8n_SPAN_KEY_0003", workflows=[]) as server:
+        N8nApi(server.url, "n8n_SPAN_KEY_0003").list_workflows()
+    by_name = {span.name: span for span in spans.get_finished_spans()}
+    assert by_name["sqs GetQueueAttributes"].attributes["clawbot.target"] == "tasks.fifo"
+    assert by_name["n8n GET"].attributes["clawbot.target"] == "/api/v1/workflows"
+    assert all("n8n_SPAN_KEY_0003" not in span.to_json() for span in spans.get_finished_spans())
