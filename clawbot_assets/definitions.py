@@ -8,6 +8,7 @@ import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.live_page import whats_live_page
+from clawbot_assets.assets.ops_metrics import ops_metrics
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.sales_dispatch import sales_dispatch
@@ -18,13 +19,14 @@ from clawbot_assets.checks import queue_checks
 from clawbot_assets.checks.audit_checks import build_audit_checks
 from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
 from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
-from clawbot_assets.jobs import nightly_dedupe_job, playbook_run_job, playbooks_refresh_job, ssot_audit_job
+from clawbot_assets.jobs import nightly_dedupe_job, ops_metrics_job, playbook_run_job, playbooks_refresh_job, ssot_audit_job
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.queue_jobs import dlq_triage, reference_worker, sales_dispatch_job
 from clawbot_assets.reconcile import build_reconcile_job
 from clawbot_assets.resources import dlq_threshold_from_env, resources_from_env, ui_url_from_env
 from clawbot_assets.resources.queue import LocalQueueResource
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
+from schedules.ops_metrics import ops_metrics_schedule
 from schedules.playbooks_refresh import playbooks_refresh_schedule
 from schedules.queue_schedules import build_queue_schedules
 from schedules.ssot_audit import ssot_audit_schedule
@@ -53,6 +55,7 @@ def build_defs(
             whats_live_page,
             sales_dispatch,
             sales_dlq,
+            ops_metrics,
         ],
         asset_checks=[
             build_playbook_checks(loaded_schedules(schedules)),
@@ -71,11 +74,13 @@ def build_defs(
             sales_dispatch_job,
             reference_worker,
             dlq_triage,
+            ops_metrics_job,
         ],
         schedules=[
             build_nightly_dedupe_schedule(dedupe_timezone),
             playbooks_refresh_schedule,
             ssot_audit_schedule,
+            ops_metrics_schedule,
             *build_queue_schedules(isinstance(resources.get("queue"), LocalQueueResource)),
         ],
         sensors=[

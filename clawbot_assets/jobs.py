@@ -8,6 +8,8 @@ from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.names import (
     NIGHTLY_DEDUPE_JOB,
+    OPS_METRICS,
+    OPS_METRICS_JOB,
     PLAYBOOK_RUN_JOB,
     PLAYBOOKS_REFRESH_JOB,
     SSOT_AUDIT,
@@ -41,4 +43,11 @@ ssot_audit_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE),
     executor_def=dg.in_process_executor,
     description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, and render the what's-live page.",
+)
+
+ops_metrics_job = dg.define_asset_job(
+    OPS_METRICS_JOB,
+    selection=dg.AssetSelection.assets(OPS_METRICS),
+    executor_def=dg.in_process_executor,
+    description="Gather the operations figures and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
 )

@@ -16,7 +16,7 @@ from clawbot_assets.observability.metrics import (
     DLQ_DEPTH,
     INTERCEPTS,
     NAMESPACE,
-    OLDEST_MESSAGE_AGE,
+    SQS_OLDEST_MESSAGE_AGE,
     QUEUE_DEPTH,
     QUEUE_IN_FLIGHT,
     SENT_LAST_HOUR,
@@ -31,7 +31,6 @@ PERIOD = 300
 PANELS: tuple[tuple[str, tuple[MetricSpec, ...], str], ...] = (
     ("Queue depth", (QUEUE_DEPTH, QUEUE_IN_FLIGHT), "Maximum"),
     ("Dead-letter queue depth", (DLQ_DEPTH,), "Maximum"),
-    ("Oldest waiting message (s)", (OLDEST_MESSAGE_AGE,), "Maximum"),
     ("Send rate: tasks sent in the last hour", (SENT_LAST_HOUR,), "Maximum"),
     ("Guardrail intercepts", (INTERCEPTS,), "Sum"),
     ("Tasks created and deduplicated", (TASKS_CREATED, TASKS_DEDUPLICATED), "Sum"),
@@ -58,6 +57,22 @@ def cloudwatch_dashboard() -> dict[str, Any]:
                 },
             }
         )
+    widgets.append(
+        {
+            "type": "metric",
+            "x": 0,
+            "y": (len(PANELS) + 1) // 2 * 6,
+            "width": 24,
+            "height": 6,
+            "properties": {
+                "title": "Oldest waiting message (s), from SQS",
+                "region": REGION,
+                "stat": "Maximum",
+                "period": PERIOD,
+                "metrics": [[*SQS_OLDEST_MESSAGE_AGE, "QueueName", "${QueueName}"]],
+            },
+        }
+    )
     return {"widgets": widgets}
 
 

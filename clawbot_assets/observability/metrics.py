@@ -25,7 +25,6 @@ class MetricSpec:
 QUEUE_DEPTH = MetricSpec("QueueDepth", "Count", "Messages waiting in the sales queue")
 QUEUE_IN_FLIGHT = MetricSpec("QueueInFlight", "Count", "Messages received by the worker and not yet deleted")
 DLQ_DEPTH = MetricSpec("DlqDepth", "Count", "Messages in the dead-letter queue")
-OLDEST_MESSAGE_AGE = MetricSpec("OldestMessageAgeSeconds", "Seconds", "Age of the oldest waiting message, where the queue reports it")
 SENT_LAST_HOUR = MetricSpec("TasksSentLastHour", "Count", "Tasks the worker marked sent in the last hour", ("Playbook",))
 INTERCEPTS = MetricSpec("GuardrailIntercepts", "Count", "Tasks intercepted by a guardrail in the last interval", ("Reason",))
 TASKS_CREATED = MetricSpec("TasksCreated", "Count", "Tasks created by playbook runs in the last interval", ("Playbook",))
@@ -35,13 +34,15 @@ METRICS: tuple[MetricSpec, ...] = (
     QUEUE_DEPTH,
     QUEUE_IN_FLIGHT,
     DLQ_DEPTH,
-    OLDEST_MESSAGE_AGE,
     SENT_LAST_HOUR,
     INTERCEPTS,
     TASKS_CREATED,
     TASKS_DEDUPLICATED,
 )
 BY_NAME = {spec.name: spec for spec in METRICS}
+#: Charted but published by AWS itself: SQS reports the age of the oldest message only as a
+#: CloudWatch metric, so the dashboards chart it from there (dimension QueueName).
+SQS_OLDEST_MESSAGE_AGE = ("AWS/SQS", "ApproximateAgeOfOldestMessage")
 
 
 @dataclass(frozen=True)

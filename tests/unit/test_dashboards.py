@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from clawbot_assets.observability import dashboards
-from clawbot_assets.observability.metrics import METRICS, NAMESPACE
+from clawbot_assets.observability.metrics import METRICS, NAMESPACE, SQS_OLDEST_MESSAGE_AGE
 
 DEPLOYED = Path(__file__).resolve().parents[2] / "deploy" / "observability"
 
@@ -18,7 +18,9 @@ def test_every_panel_and_alarm_refers_to_a_published_metric():
     published = {spec.name for spec in METRICS}
     assert dashboards.referenced_metrics() <= published
     cloudwatch = json.loads((DEPLOYED / "cloudwatch_dashboard.json").read_text())
-    charted = {line[1] for widget in cloudwatch["widgets"] for line in widget["properties"]["metrics"]}
+    lines = [line for widget in cloudwatch["widgets"] for line in widget["properties"]["metrics"]]
+    assert [tuple(line[:2]) for line in lines if line[0] != NAMESPACE] == [SQS_OLDEST_MESSAGE_AGE]
+    charted = {line[1] for line in lines if line[0] == NAMESPACE}
     grafana = json.loads((DEPLOYED / "grafana_dashboard.json").read_text())
     graphed = {target["metricName"] for panel in grafana["panels"] for target in panel["targets"]}
     alarmed = {
@@ -29,7 +31,6 @@ def test_every_panel_and_alarm_refers_to_a_published_metric():
     }
     assert charted == graphed and (charted | alarmed) <= published
     assert {"QueueDepth", "DlqDepth", "TasksSentLastHour", "GuardrailIntercepts"} <= charted
-    assert all(line[0] == NAMESPACE for widget in cloudwatch["widgets"] for line in widget["properties"]["metrics"])
 
 
 def test_the_three_alarms_the_roadmap_asks_for():
