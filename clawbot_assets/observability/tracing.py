@@ -29,6 +29,7 @@ ALLOWED_ATTRIBUTES = frozenset({"system", "operation", "target", "attempts", "re
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+_configured = False
 
 
 def _exporter_from_environment() -> SpanExporter | None:
@@ -42,24 +43,27 @@ def _exporter_from_environment() -> SpanExporter | None:
     return None
 
 
-def configure(exporter: SpanExporter | None = None, *, processor_factory=BatchSpanProcessor) -> TracerProvider:
+def configure(exporter: SpanExporter | None = None, *, processor_factory=BatchSpanProcessor) -> TracerProvider | None:
     """Install the process's tracer provider: with ``exporter``, or the one the environment
-    names. Tests pass the SDK's in-memory exporter with a simple processor."""
-    global _provider
+    names; with neither, tracing is off and spans cost nothing (a no-op tracer). Tests pass
+    the SDK's in-memory exporter with a simple processor."""
+    global _provider, _configured
     with _lock:
         if _provider is not None:
             _provider.shutdown()
-        provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
         chosen = exporter if exporter is not None else _exporter_from_environment()
+        _provider = None
         if chosen is not None:
-            provider.add_span_processor(processor_factory(chosen))
-        _provider = provider
-        return provider
+            _provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
+            _provider.add_span_processor(processor_factory(chosen))
+        _configured = True
+        return _provider
 
 
 def _tracer() -> trace.Tracer:
-    provider = _provider or configure()
-    return provider.get_tracer("clawbot_assets")
+    if not _configured:
+        configure()
+    return _provider.get_tracer("clawbot_assets") if _provider is not None else trace.NoOpTracer()
 
 
 class CallSpan:
