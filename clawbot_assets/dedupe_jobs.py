@@ -7,12 +7,11 @@
 - ``acknowledge_contacted_twice`` closes deals contacted twice once a person has followed up.
 """
 
-import datetime as dt
 
 import dagster as dg
 
 from clawbot_assets.assets.dedupe_events import acknowledgement_observation, read_history
-from clawbot_assets.assets.task_queue_sales import DedupeConfig, log_findings, report_metadata
+from clawbot_assets.assets.task_queue_sales import DedupeConfig, dedupe_from_config, report_metadata
 from clawbot_assets.names import (
     ACKNOWLEDGE_CONTACTED_TWICE_JOB,
     AIRTABLE_POOL,
@@ -22,7 +21,7 @@ from clawbot_assets.names import (
 from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.services.dedupe_runner import restore_run, run_dedupe
+from clawbot_assets.services.dedupe_runner import restore_run
 
 
 @dg.op(pool=AIRTABLE_POOL)
@@ -31,16 +30,7 @@ def plan_dedupe_without_writing(
 ) -> dg.Output[int]:
     """Reads task_queue_sales and reports what the nightly dedupe would do; writes nothing."""
     pool_metadata = check_airtable_pool(context)
-    report = run_dedupe(
-        ssot.client(),
-        read_history(context.instance),
-        key_index.store(),
-        run_id=context.run.run_id,
-        mode=config.mode,
-        dry_run=True,
-        overlap=dt.timedelta(minutes=config.overlap_minutes),
-    )
-    log_findings(context, report)
+    report = dedupe_from_config(context, config, ssot, key_index, dry_run=True)
     return dg.Output(len(report.plan.deletes), metadata={"dry_run": True, **report_metadata(report), **pool_metadata})
 
 

@@ -81,3 +81,17 @@ def postgres_url():
         yield url
     finally:
         cluster.__exit__(None, None, None)
+
+
+@pytest.fixture
+def spans():
+    """Every span of the test, through the OpenTelemetry SDK's in-memory exporter."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from clawbot_assets.observability import tracing
+
+    exporter = InMemorySpanExporter()
+    tracing.configure(exporter, processor_factory=SimpleSpanProcessor)
+    yield exporter
+    tracing.configure()

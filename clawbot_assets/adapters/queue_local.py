@@ -14,9 +14,8 @@ import secrets
 import sqlite3
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, ContextManager, Sequence
 
 from clawbot_assets.adapters.queue import (
     DEDUP_WINDOW_SECONDS,
@@ -26,6 +25,7 @@ from clawbot_assets.adapters.queue import (
     ReceivedMessage,
     SendOutcome,
 )
+from clawbot_assets.adapters.sqlite_db import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -63,22 +63,8 @@ class LocalQueue:
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            if write:
-                connection.execute("BEGIN IMMEDIATE")
-            yield connection
-            if write:
-                connection.execute("COMMIT")
-        except BaseException:
-            if write and connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        finally:
-            connection.close()
+    def _connect(self, write: bool = False) -> ContextManager[sqlite3.Connection]:
+        return connect(self.path, write=write)
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> SendOutcome:
         outcome = SendOutcome()

@@ -11,10 +11,10 @@ import json
 import secrets
 import sqlite3
 import string
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, ContextManager, Mapping, Sequence
 
+from clawbot_assets.adapters.sqlite_db import connect
 from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
     LOOKUP_BATCH,
@@ -76,23 +76,8 @@ class LocalSsot:
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            if write:
-                connection.execute("BEGIN IMMEDIATE")
-            yield connection
-            if write:
-                connection.execute("COMMIT")
-        except BaseException:
-            if write and connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        finally:
-            connection.close()
+    def _connect(self, write: bool = False) -> ContextManager[sqlite3.Connection]:
+        return connect(self.path, write=write, synchronous_normal=True)
 
     @staticmethod
     def _record(row: sqlite3.Row | tuple) -> Record:

@@ -47,6 +47,30 @@ def log_findings(context: dg.AssetExecutionContext | dg.OpExecutionContext, repo
         context.log.warning(f"kept record {record_id} without a key: {problem}")
 
 
+def dedupe_from_config(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    config: DedupeConfig,
+    ssot: SsotResource,
+    key_index: KeyIndexResource,
+    *,
+    dry_run: bool,
+) -> DedupeReport:
+    """One dedupe as the asset and the dry-run job both run it, with the history read from the
+    event log; a real run records its *started* observation before its first write."""
+    report = run_dedupe(
+        ssot.client(),
+        read_history(context.instance),
+        key_index.store(),
+        run_id=context.run.run_id,
+        mode=config.mode,
+        dry_run=dry_run,
+        overlap=dt.timedelta(minutes=config.overlap_minutes),
+        on_started=lambda run: context.log_event(started_observation(run)),
+    )
+    log_findings(context, report)
+    return report
+
+
 @dg.asset(name=TASK_QUEUE_SALES, deps=[playbook_tasks], kinds={"airtable"}, group_name="task_queue", pool=AIRTABLE_POOL)
 def task_queue_sales(
     context: dg.AssetExecutionContext, config: DedupeConfig, ssot: SsotResource, key_index: KeyIndexResource
@@ -57,14 +81,5 @@ def task_queue_sales(
     derived are kept and listed. To see the plan without writing, launch ``dedupe_dry_run``.
     """
     pool_metadata = check_airtable_pool(context)
-    report = run_dedupe(
-        ssot.client(),
-        read_history(context.instance),
-        key_index.store(),
-        run_id=context.run.run_id,
-        mode=config.mode,
-        overlap=dt.timedelta(minutes=config.overlap_minutes),
-        on_started=lambda run: context.log_event(started_observation(run)),
-    )
-    log_findings(context, report)
+    report = dedupe_from_config(context, config, ssot, key_index, dry_run=False)
     return dg.MaterializeResult(metadata={**report_metadata(report), **committed_metadata(report), **pool_metadata})

@@ -171,26 +171,16 @@ def _unkeyable_rows(after: dt.datetime) -> list[dict]:
     ]
 
 
+def _trigger_node(node_id: str, name: str, node_type: str, version: float, parameters: dict) -> dict:
+    return {"id": node_id, "name": name, "type": node_type, "typeVersion": version, "position": [0, 0], "parameters": parameters}
+
+
 def _schedule_node(*rules: dict) -> dict:
-    return {
-        "id": "schedule",
-        "name": "Schedule Trigger",
-        "type": "n8n-nodes-base.scheduleTrigger",
-        "typeVersion": 1.2,
-        "position": [0, 0],
-        "parameters": {"rule": {"interval": list(rules)}},
-    }
+    return _trigger_node("schedule", "Schedule Trigger", "n8n-nodes-base.scheduleTrigger", 1.2, {"rule": {"interval": list(rules)}})
 
 
 def _cron_node(*items: dict) -> dict:
-    return {
-        "id": "cron",
-        "name": "Cron",
-        "type": "n8n-nodes-base.cron",
-        "typeVersion": 1,
-        "position": [0, 0],
-        "parameters": {"triggerTimes": {"item": list(items)}},
-    }
+    return _trigger_node("cron", "Cron", "n8n-nodes-base.cron", 1, {"triggerTimes": {"item": list(items)}})
 
 
 _CALL_WORKER = {

@@ -1,29 +1,16 @@
 """Every call the real adapters make is one span, with its attempts, retries and 429s, and
 never the credential."""
 
-import pytest
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from clawbot_assets.adapters.crm_hubspot import HubSpotCrm
 from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer
 from clawbot_assets.adapters.rate_limit import rate_limiter_for
 from clawbot_assets.adapters.ssot import TASKS_TABLE
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
-from clawbot_assets.observability import tracing
 from tests.fakes.airtable_server import FakeAirtable
 from tests.fakes.hubspot_server import FakeHubSpotServer
 
 AIRTABLE_TOKEN = "patSPANSECRET0001"
 HUBSPOT_TOKEN = "pat-na1-SPANSECRET0002"
-
-
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    tracing.configure(exporter, processor_factory=SimpleSpanProcessor)
-    yield exporter
-    tracing.configure()
 
 
 def test_airtable_calls_are_spans_that_count_a_429(spans):

@@ -80,7 +80,7 @@ def test_triage_marks_the_task_failed_and_a_redrive_puts_it_back(local_resources
     dlq = local_resources["queue"].dead_letter()
     assert dlq.depth().total >= 1
     key = json.loads(first.body)["key"]
-    triage = run(defs, "dlq_triage", instance)
+    run(defs, "dlq_triage", instance)
     records = {r["fields"]["Key"]: r["fields"] for r in local_resources["ssot"].client().list_records(TASKS_TABLE) if r["fields"].get("Key")}
     assert records[key]["Status"] == "failed" and "dead-lettered" in records[key]["Last Error"]
     dead = dlq.depth().total

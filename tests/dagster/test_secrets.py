@@ -1,6 +1,5 @@
 """Secrets never reach the event log, run metadata, logs or errors."""
 
-import dagster as dg
 from dagster_shared.serdes import serialize_value
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE

@@ -3,9 +3,10 @@ free port of 127.0.0.1, served from a daemon thread, usable as a context manager
 
 from __future__ import annotations
 
+import json
 import threading
-from http.server import ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Mapping
 
 
 class BackgroundHttpServer:
@@ -49,3 +50,37 @@ class BackgroundHttpServer:
             raise RuntimeError(f"{type(self).__name__} is not running")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A keep-alive handler that answers JSON; the fakes route requests, this sends them back."""
+
+    #: Headers and body go out in two writes; without this, Nagle's algorithm and the client's
+    #: delayed ACK add 40 ms to every response on loopback.
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+    #: Idle keep-alive connections are dropped after this many seconds.
+    timeout = 5
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request stderr log."""
+
+    def _send(self, status: int, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class StateServer(ThreadingHTTPServer):
+    """A server on a free port of 127.0.0.1 whose handlers reach the fake's state as ``server.state``."""
+
+    daemon_threads = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], state: Any) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.state = state

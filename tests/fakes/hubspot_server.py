@@ -20,12 +20,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from clawbot_assets.adapters.crm import Pipeline, Stage
-from tests.fakes.background_server import BackgroundHttpServer
+from tests.fakes.background_server import BackgroundHttpServer, JsonHandler, StateServer
 
 PIPELINES_PATH = "/crm/v3/pipelines/deals"
 SEARCH_PATH = "/crm/v3/objects/deals/search"
@@ -254,23 +254,14 @@ def _search_payload(deals: list[dict[str, str]], request: Any) -> dict[str, Any]
     return payload
 
 
-class _Handler(BaseHTTPRequestHandler):
-    #: Headers and body go out in two writes; without this, Nagle's algorithm and the client's
-    #: delayed ACK add 40 ms to every response on loopback.
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-    #: Idle keep-alive connections are dropped after this many seconds.
-    timeout = 5
-    server: _Server
+class _Handler(JsonHandler):
+    server: StateServer
 
     def do_GET(self) -> None:
         self._handle()
 
     def do_POST(self) -> None:
         self._handle()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the per-request stderr log."""
 
     def _handle(self) -> None:
         state = self.server.state
@@ -325,23 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
             return _search_payload(state.deals, body)
         raise _HubSpotError(404, _error_body(f"No route for {self.command} {path}", "OBJECT_NOT_FOUND"))
 
-    def _send(self, status: int, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: _State) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
 
 
 class FakeHubSpotServer(BackgroundHttpServer):
@@ -369,7 +344,7 @@ class FakeHubSpotServer(BackgroundHttpServer):
     thread_name = "fake-hubspot"
 
     def make_server(self) -> ThreadingHTTPServer:
-        return _Server(self._state)
+        return StateServer(_Handler, self._state)
 
     @property
     def requests(self) -> list[RecordedRequest]:

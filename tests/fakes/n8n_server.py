@@ -14,11 +14,10 @@ import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.background_server import BackgroundHttpServer
+from tests.fakes.background_server import BackgroundHttpServer, JsonHandler, StateServer
 
 WORKFLOWS_PATH = "/api/v1/workflows"
 DEFAULT_LIMIT = 100
@@ -50,14 +49,8 @@ def _offset(cursor: str) -> int:
     return int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-    timeout = 5
-    server: "_Server"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the per-request stderr log."""
+class _Handler(JsonHandler):
+    server: StateServer
 
     def do_GET(self) -> None:
         state = self.server.state
@@ -81,21 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         more = start + limit < len(state.workflows)
         self._send(200, {"data": page, "nextCursor": _cursor(start + limit) if more else None})
 
-    def _send(self, status: int, payload: Mapping[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: _State) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
 
 
 class FakeN8n(BackgroundHttpServer):
@@ -105,7 +84,7 @@ class FakeN8n(BackgroundHttpServer):
         self.state = _State(api_key, list(workflows or []), page_size)
 
     def make_server(self) -> ThreadingHTTPServer:
-        return _Server(self.state)
+        return StateServer(_Handler, self.state)
 
     @property
     def requests(self) -> list[RecordedRequest]:

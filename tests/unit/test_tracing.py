@@ -1,18 +1,8 @@
 """Spans around external calls, asserted through the SDK's in-memory exporter."""
 
 import pytest
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clawbot_assets.observability import tracing
-
-
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    tracing.configure(exporter, processor_factory=SimpleSpanProcessor)
-    yield exporter
-    tracing.configure()
 
 
 def test_a_call_records_its_attributes_and_an_error_only_by_type(spans):
