@@ -47,7 +47,7 @@ def dagster_fields(record: logging.LogRecord) -> dict[str, Any]:
     tags = meta.get("job_tags") or {}
     message = meta.get("orig_message") or record.getMessage()
     task = _TASK.search(message)
-    event = meta.get("dagster_event")
+    event = meta.get("dagster_event") or getattr(record, "dagster_event", None)
     partition_is_playbook = meta.get("job_name") == PLAYBOOK_RUN_JOB
     return {
         "message": _TASK.sub("", message),
@@ -70,4 +70,7 @@ class DagsterJsonFormatter(JsonFormatter):
     def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
         super().add_fields(log_data, record, message_dict)
         log_data.update(dagster_fields(record))
+        # Dagster's own objects: their fields are above. A DagsterEvent is a NamedTuple of
+        # records that refuse to be iterated, so json would fail on the whole line.
         log_data.pop("dagster_meta", None)
+        log_data.pop("dagster_event", None)
