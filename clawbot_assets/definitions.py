@@ -6,6 +6,7 @@ from typing import Mapping
 
 import dagster as dg
 
+from clawbot_assets.assets.cutover_readiness import cutover_readiness
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.live_page import whats_live_page
 from clawbot_assets.assets.ops_metrics import ops_metrics
@@ -17,6 +18,7 @@ from clawbot_assets.assets.ssot_audit import build_ssot_audit
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.checks import queue_checks
 from clawbot_assets.checks.audit_checks import build_audit_checks
+from clawbot_assets.checks.cutover_checks import cutover_readiness_check
 from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
 from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
 from clawbot_assets.jobs import nightly_dedupe_job, ops_metrics_job, playbook_run_job, playbooks_refresh_job, ssot_audit_job
@@ -56,11 +58,13 @@ def build_defs(
             sales_dispatch,
             sales_dlq,
             ops_metrics,
+            cutover_readiness,
         ],
         asset_checks=[
             build_playbook_checks(loaded_schedules(schedules)),
             *dg.load_asset_checks_from_modules([queue_checks]),
             build_audit_checks(schedules),
+            cutover_readiness_check,
         ],
         jobs=[
             playbook_run_job,

@@ -7,6 +7,7 @@ from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.names import (
+    CUTOVER_READINESS,
     NIGHTLY_DEDUPE_JOB,
     OPS_METRICS,
     OPS_METRICS_JOB,
@@ -40,9 +41,10 @@ playbooks_refresh_job = dg.define_asset_job(
 
 ssot_audit_job = dg.define_asset_job(
     SSOT_AUDIT_JOB,
-    selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE),
+    selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE, CUTOVER_READINESS),
     executor_def=dg.in_process_executor,
-    description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, and render the what's-live page.",
+    description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, render the what's-live page, "
+    "and compare settled shadow ticks with n8n (cutover_readiness).",
 )
 
 ops_metrics_job = dg.define_asset_job(

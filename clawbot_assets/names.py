@@ -31,6 +31,9 @@ SCHEDULED_FOR_TAG = "clawbot/scheduled_for"
 PLAYBOOK_TAG = "clawbot/playbook"
 #: Set on a playbook run that wrote nothing because its playbook is disabled or owned by n8n.
 SKIPPED_TAG = "clawbot/skipped"
+#: Set on a playbook run in shadow: it computed its tasks and wrote none (n8n still writes them).
+SHADOW_TAG = "clawbot/shadow"
+CUTOVER_READINESS = "cutover_readiness"
 
 
 class Checks:
@@ -48,6 +51,8 @@ class Checks:
     KEYS_MATCH_FIELDS = "keys_match_fields"
     NO_NEW_DUPLICATES_7D = "no_new_duplicates_7d"
     NO_DEAL_CONTACTED_TWICE = "no_deal_contacted_twice"
+    #: On the ``cutover_readiness`` asset: every playbook in shadow has 7 clean days.
+    CUTOVER_READINESS = "cutover_readiness"
 
 
 def schedule_name(slug: str) -> str:

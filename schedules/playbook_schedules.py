@@ -36,7 +36,7 @@ def run_key(slug: str, scheduled_for: dt.datetime) -> str:
 def build_playbook_schedule(playbook: Playbook, refusal: str = "") -> dg.ScheduleDefinition:
     """``refusal`` says why the snapshot's row is not safe to run: its ticks then skip with
     that reason instead of launching a run that would be refused (a red run every tick)."""
-    running = playbook.scheduled_by_dagster
+    running = playbook.dagster_schedule_runs
 
     @dg.schedule(
         name=schedule_name(playbook.slug),
@@ -47,7 +47,8 @@ def build_playbook_schedule(playbook: Playbook, refusal: str = "") -> dg.Schedul
         description=(
             f"{playbook.name} ({playbook.tier}, {playbook.approval or 'no'} approval). "
             f"Enabled={playbook.enabled}, Scheduler={playbook.scheduler}: "
-            + ("running by default." if running else "stopped by default.")
+            + ("running by default" if running else "stopped by default")
+            + (" (shadow: computes its tasks and writes nothing)." if playbook.in_shadow else ".")
         ),
         tags={PLAYBOOK_TAG: playbook.slug},
         metadata={"cron": playbook.cron, "timezone": playbook.timezone, "enabled": playbook.enabled, "scheduler": playbook.scheduler},

@@ -8,7 +8,8 @@ import dagster as dg
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
-from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SKIPPED_TAG
+from clawbot_assets.assets.shadow_events import plan_observation
+from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SHADOW_TAG, SKIPPED_TAG
 from clawbot_assets.observability.logs import for_task
 from clawbot_assets.partitions import playbook_partitions
 from clawbot_assets.pool_guard import check_airtable_pool
@@ -39,7 +40,10 @@ def playbook_tasks(
     The Due Date is the scheduled date in the playbook's timezone, so a second firing of the
     same tick computes the same keys and changes nothing. A playbook that is disabled or owned
     by n8n is skipped: no materialisation, an observation saying why, and the run is tagged
-    ``clawbot/skipped``. A playbook that is not safe to run fails the run, writing nothing.
+    ``clawbot/skipped``. A playbook in shadow (n8n still writes it) computes its tasks and
+    writes nothing: an observation records the plan, to be compared with what n8n wrote by
+    ``cutover_readiness``, and the run is tagged ``clawbot/shadow``. A playbook that is not safe
+    to run fails the run, writing nothing.
     """
     slug = context.partition_key
     pool_metadata = check_airtable_pool(context)
@@ -51,6 +55,12 @@ def playbook_tasks(
         context.log.info(f"playbook {report.playbook.name!r} is {report.skipped}: no task written")
         context.instance.add_run_tags(context.run.run_id, {SKIPPED_TAG: report.skipped})
         yield dg.AssetObservation(asset_key=context.asset_key, partition=slug, metadata={"skipped": report.skipped})
+        return
+    if report.shadow_plan is not None:
+        plan = report.shadow_plan
+        context.log.info(f"playbook {report.playbook.name!r} is in shadow: {len(plan.tasks)} tasks computed, none written")
+        context.instance.add_run_tags(context.run.run_id, {SHADOW_TAG: f"would write {len(plan.tasks)} tasks"})
+        yield plan_observation(plan)
         return
     for key in report.intercepted_keys:
         context.log.info(for_task(key, "deal flagged do-not-contact in HubSpot: its task was created intercepted"))

@@ -35,6 +35,8 @@ def run_outcome(validation: PlaybookValidation) -> str:
         return "refused"
     if not playbook.enabled:
         return "skipped: not Enabled"
+    if playbook.in_shadow:
+        return "shadow: computes tasks, writes nothing"
     if playbook.scheduler != "dagster":
         return f"skipped: owned by {playbook.scheduler}"
     return "creates tasks"
@@ -43,7 +45,7 @@ def run_outcome(validation: PlaybookValidation) -> str:
 def schedule_column(validations: list[PlaybookValidation], instance: dg.DagsterInstance) -> dict[str, str]:
     """``{record id: running | stopped | none}``, ``(set in the UI)`` when a toggle overrides the default."""
     defaults = {
-        schedule_name(v.playbook.slug): v.playbook.scheduled_by_dagster for v in validations if v.schedulable and v.playbook
+        schedule_name(v.playbook.slug): v.playbook.dagster_schedule_runs for v in validations if v.schedulable and v.playbook
     }
     states = states_by_name(instance, defaults)
     column = {}

@@ -19,7 +19,7 @@ class ScheduleFacts:
 def expected_schedules(validations: list[PlaybookValidation]) -> dict[str, ScheduleFacts]:
     return {
         schedule_name(validation.playbook.slug): ScheduleFacts(
-            validation.playbook.cron, validation.playbook.timezone, validation.playbook.scheduled_by_dagster
+            validation.playbook.cron, validation.playbook.timezone, validation.playbook.dagster_schedule_runs
         )
         for validation in validations
         if validation.schedulable and validation.playbook

@@ -136,8 +136,18 @@ class Playbook:
 
     @property
     def scheduled_by_dagster(self) -> bool:
-        """The schedule runs by default only when the SSOT says so and Dagster owns the playbook."""
+        """Dagster writes its tasks and dispatches them: Enabled, and owned by Dagster."""
         return self.enabled and self.scheduler == "dagster"
+
+    @property
+    def in_shadow(self) -> bool:
+        """Enabled, written by n8n, and run by Dagster alongside to compare (writing nothing)."""
+        return self.enabled and self.scheduler == "shadow"
+
+    @property
+    def dagster_schedule_runs(self) -> bool:
+        """Its Dagster schedule should be running: it writes, or it runs in shadow."""
+        return self.scheduled_by_dagster or self.in_shadow
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class Change:
 
 
 def wants_dagster(facts: PlaybookFacts) -> bool:
-    return facts.playbook.enabled and facts.playbook.scheduler in ("dagster", "shadow")
+    return facts.playbook.dagster_schedule_runs
 
 
 def plan_reconcile(facts: list[PlaybookFacts], now: dt.datetime) -> list[Change]:

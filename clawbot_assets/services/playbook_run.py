@@ -2,7 +2,8 @@
 
 The playbook is read live from the SSOT (it may have changed since the schedules' snapshot).
 A playbook that is not safe to run is refused before anything is written; one that is not
-Enabled or not owned by Dagster is skipped. Both say why.
+Enabled or owned by n8n is skipped. Both say why. One in shadow computes its tasks into a
+``ShadowPlan`` and writes nothing: n8n still writes them (``domain/shadow.py``).
 
 Writes follow ``domain/tasks.py``: each upsert request of 10 Keys is followed at once by the
 update that gives the records it created their identity and initial state, so a task lacks
@@ -18,10 +19,12 @@ from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.adapters.ssot import MAX_RECORDS_PER_WRITE, PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient, chunks
 from clawbot_assets.domain.playbook import Playbook, validate_playbooks
 from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, ScheduleRules
+from clawbot_assets.domain.shadow import ShadowPlan
 from clawbot_assets.domain.tasks import (
     MERGE_FIELD,
     UpsertPlan,
     due_date_for,
+    new_task,
     plan_upsert,
     still_blank,
     task_rows,
@@ -56,6 +59,8 @@ class PlaybookRunReport:
     key_mismatch: dict[str, list[str]] = field(default_factory=dict)
     ssot_requests: int = 0
     crm_requests: int = 0
+    #: Set instead of any write when the playbook is in shadow.
+    shadow_plan: ShadowPlan | None = None
 
     def figures(self) -> dict[str, int | str]:
         return {
@@ -101,7 +106,7 @@ def run_playbook(
     ``now`` is the clock that ages tasks found without Status (``tasks.REPAIR_AFTER``)."""
     playbook = load_playbook(ssot, slug, rules)
     report = PlaybookRunReport(playbook)
-    if not playbook.scheduled_by_dagster:
+    if not playbook.dagster_schedule_runs:
         report.skipped = "not Enabled" if not playbook.enabled else f"owned by {playbook.scheduler}, not dagster"
         return report
     assert playbook.trigger is not None  # safe_to_run guarantees it
@@ -109,8 +114,13 @@ def run_playbook(
     report.due_date = due_date_for(playbook, scheduled_for)
     rows = task_rows(playbook, [deal.id for deal in deals], report.due_date)
     flagged = frozenset(deal.id for deal in deals if deal.do_not_contact)
-    plan = plan_upsert(rows, ssot.find_by_keys(TASKS_TABLE, [row["Key"] for row in rows]), flagged, now)
     report.deals, report.do_not_contact = len(deals), len(flagged)
+    if playbook.in_shadow:
+        tasks = {row[MERGE_FIELD]: new_task(row, row["Deal ID"] in flagged)["Status"] for row in rows}
+        report.shadow_plan = ShadowPlan(slug, scheduled_for, report.due_date, tasks)
+        report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
+        return report
+    plan = plan_upsert(rows, ssot.find_by_keys(TASKS_TABLE, [row["Key"] for row in rows]), flagged, now)
     _create(ssot, plan, report)
     report.repaired = _repair(ssot, plan)
     report.unchanged += len(plan.unchanged)

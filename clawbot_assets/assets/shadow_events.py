@@ -1,0 +1,115 @@
+"""Shadow runs' plans and diffs in Dagster's event log, as observations of ``playbook_tasks``.
+
+Each lands on the playbook's partition, so its page in the UI (Catalog → playbook_tasks →
+the partition → Events) shows every shadow tick: what Dagster would have written (*plan*) and,
+once compared with n8n, what differed (*diff*). Nothing lives on disk: a fresh container reads
+the same history. Only the metadata keys below are read back; renaming one loses history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import dagster as dg
+
+from clawbot_assets.domain.shadow import LOOKBACK, ShadowDiff, ShadowPlan, ready_to_compare
+
+ASSET_KEY = dg.AssetKey("playbook_tasks")
+PHASE, PLAN, DIFF = "shadow_phase", "plan", "diff"
+_TICK, _DUE, _TASKS = "tick", "due_date", "tasks"
+_MISSING, _EXTRA, _DIFFERENT, _DUPLICATES = "missing_keys", "extra_keys", "different_keys", "n8n_duplicate_keys"
+
+
+def plan_observation(plan: ShadowPlan) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=ASSET_KEY,
+        partition=plan.slug,
+        metadata={
+            PHASE: PLAN,
+            _TICK: plan.tick.isoformat(),
+            _DUE: plan.due_date.isoformat(),
+            "would_write": dg.MetadataValue.int(len(plan.tasks)),
+            _TASKS: dg.MetadataValue.json(dict(plan.tasks)),
+        },
+    )
+
+
+def diff_observation(diff: ShadowDiff) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=ASSET_KEY,
+        partition=diff.slug,
+        metadata={
+            PHASE: DIFF,
+            _TICK: diff.tick.isoformat(),
+            _DUE: diff.due_date.isoformat(),
+            "shadow_diff": dg.MetadataValue.text("empty" if diff.empty else diff.describe()),
+            "missing": dg.MetadataValue.int(len(diff.missing)),
+            "extra": dg.MetadataValue.int(len(diff.extra)),
+            "different": dg.MetadataValue.int(len(diff.different)),
+            "compared_tasks": dg.MetadataValue.int(diff.compared_tasks),
+            _MISSING: dg.MetadataValue.json(list(diff.missing)),
+            _EXTRA: dg.MetadataValue.json(list(diff.extra)),
+            _DIFFERENT: dg.MetadataValue.json(dict(diff.different)),
+            _DUPLICATES: dg.MetadataValue.json({key: list(ids) for key, ids in diff.n8n_duplicates.items()}),
+        },
+    )
+
+
+@dataclass
+class ShadowHistory:
+    #: The latest plan recorded for each (slug, tick).
+    plans: dict[tuple[str, dt.datetime], ShadowPlan] = field(default_factory=dict)
+    diffs: dict[tuple[str, dt.datetime], ShadowDiff] = field(default_factory=dict)
+
+    def to_compare(self, now: dt.datetime) -> list[ShadowPlan]:
+        """Plans not compared yet whose tick n8n has had time to write."""
+        return [plan for key, plan in sorted(self.plans.items()) if key not in self.diffs and ready_to_compare(plan, now)]
+
+    def add_diff(self, diff: ShadowDiff) -> None:
+        self.diffs[(diff.slug, diff.tick)] = diff
+
+    def diffs_of(self, slug: str) -> list[ShadowDiff]:
+        return [diff for (diff_slug, _), diff in sorted(self.diffs.items()) if diff_slug == slug]
+
+
+def _value(metadata: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    entry = metadata.get(name)
+    return default if entry is None else getattr(entry, "value", entry)
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc)
+
+
+def read_shadow_history(instance: dg.DagsterInstance, now: dt.datetime) -> ShadowHistory:
+    """Every shadow plan and diff of the last ``LOOKBACK``, oldest first (a later one replaces an
+    earlier one of the same tick: a re-executed run)."""
+    records_filter = dg.AssetRecordsFilter(asset_key=ASSET_KEY, after_timestamp=(now - LOOKBACK).timestamp())
+    history, cursor = ShadowHistory(), None
+    while True:
+        page = instance.fetch_observations(records_filter, limit=500, cursor=cursor, ascending=True)
+        for record in page.records:
+            observation = record.asset_observation
+            metadata = observation.metadata if observation else {}
+            phase, slug = _value(metadata, PHASE), observation.partition if observation else None
+            if phase not in (PLAN, DIFF) or not slug:
+                continue
+            tick, due = _utc(str(_value(metadata, _TICK))), dt.date.fromisoformat(str(_value(metadata, _DUE)))
+            if phase == PLAN:
+                history.plans[(slug, tick)] = ShadowPlan(slug, tick, due, dict(_value(metadata, _TASKS, {})))
+            else:
+                history.add_diff(ShadowDiff(
+                    slug=slug,
+                    tick=tick,
+                    due_date=due,
+                    missing=tuple(_value(metadata, _MISSING, [])),
+                    extra=tuple(_value(metadata, _EXTRA, [])),
+                    different=dict(_value(metadata, _DIFFERENT, {})),
+                    n8n_duplicates={key: tuple(ids) for key, ids in _value(metadata, _DUPLICATES, {}).items()},
+                    compared_tasks=int(_value(metadata, "compared_tasks", 0)),
+                ))
+        if not page.has_more:
+            return history
+        cursor = page.cursor

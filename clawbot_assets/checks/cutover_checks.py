@@ -1,0 +1,29 @@
+"""The ``cutover_readiness`` check: green when every playbook in shadow has had 7 consecutive
+days of empty shadow diffs, judged from the event log and a fresh read of the playbooks."""
+
+import datetime as dt
+
+import dagster as dg
+
+from clawbot_assets.assets.cutover_readiness import assess, cutover_readiness, playbooks_in_shadow
+from clawbot_assets.assets.shadow_events import read_shadow_history
+from clawbot_assets.names import AIRTABLE_POOL, Checks
+from clawbot_assets.resources.ssot import SsotResource
+
+
+@dg.asset_check(asset=cutover_readiness, name=Checks.CUTOVER_READINESS, pool=AIRTABLE_POOL)
+def cutover_readiness_check(context: dg.AssetCheckExecutionContext, ssot: SsotResource) -> dg.AssetCheckResult:
+    """Every playbook whose Scheduler is shadow has 7 consecutive days of empty shadow diffs
+    (WARN: a playbook not ready yet is not an incident; its cut-over waits)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    assessments = assess(read_shadow_history(context.instance, now), playbooks_in_shadow(ssot.client()), now)
+    offenders = {a.playbook.name: a.readiness.reason for a in assessments if not a.readiness.ready}
+    return dg.AssetCheckResult(
+        passed=not offenders,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "offenders": dg.MetadataValue.json(offenders),
+            "ready": dg.MetadataValue.json(sorted(a.playbook.name for a in assessments if a.readiness.ready)),
+            "playbooks_in_shadow": dg.MetadataValue.int(len(assessments)),
+        },
+    )
