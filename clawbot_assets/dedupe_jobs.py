@@ -21,6 +21,7 @@ from clawbot_assets.names import (
 from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.run_tags import api_tags
 from clawbot_assets.services.dedupe_runner import restore_run
 
 
@@ -34,7 +35,7 @@ def plan_dedupe_without_writing(
     return dg.Output(len(report.plan.deletes), metadata={"dry_run": True, **report_metadata(report), **pool_metadata})
 
 
-@dg.job(name=DEDUPE_DRY_RUN_JOB, executor_def=dg.in_process_executor, tags={"clawbot/dry_run": "true"})
+@dg.job(name=DEDUPE_DRY_RUN_JOB, executor_def=dg.in_process_executor, tags={"clawbot/dry_run": "true", **api_tags(airtable=True)})
 def dedupe_dry_run():
     """Plan the nightly dedupe of task_queue_sales and report it; nothing is written."""
     plan_dedupe_without_writing()
@@ -71,7 +72,7 @@ def restore_dedupe_run(context: dg.OpExecutionContext, config: RestoreConfig, ss
     )
 
 
-@dg.job(name=RESTORE_DEDUPE_JOB, executor_def=dg.in_process_executor)
+@dg.job(name=RESTORE_DEDUPE_JOB, executor_def=dg.in_process_executor, tags=api_tags(airtable=True))
 def restore_dedupe():
     """Undo one nightly_dedupe run: config ``ops.restore_dedupe_run.config.dedupe_run_id``."""
     restore_dedupe_run()

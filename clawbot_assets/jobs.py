@@ -17,10 +17,12 @@ from clawbot_assets.names import (
     SSOT_AUDIT_JOB,
     WHATS_LIVE_PAGE,
 )
+from clawbot_assets.run_tags import api_tags
 
 playbook_run_job = dg.define_asset_job(
     PLAYBOOK_RUN_JOB,
     selection=dg.AssetSelection.assets(playbook_tasks),
+    tags=api_tags(airtable=True, hubspot=True),
     executor_def=dg.in_process_executor,
     description="One playbook run: its deals become tasks in task_queue_sales. Partitioned by playbook slug.",
 )
@@ -28,6 +30,7 @@ playbook_run_job = dg.define_asset_job(
 nightly_dedupe_job = dg.define_asset_job(
     NIGHTLY_DEDUPE_JOB,
     selection=dg.AssetSelection.assets(task_queue_sales),
+    tags=api_tags(airtable=True),
     executor_def=dg.in_process_executor,
     description="Deduplicate task_queue_sales on its Key (archive, then delete), then run its checks.",
 )
@@ -35,6 +38,7 @@ nightly_dedupe_job = dg.define_asset_job(
 playbooks_refresh_job = dg.define_asset_job(
     PLAYBOOKS_REFRESH_JOB,
     selection=dg.AssetSelection.assets(playbooks, hubspot_deal_pipelines),
+    tags=api_tags(airtable=True, hubspot=True),
     executor_def=dg.in_process_executor,
     description="Re-read and validate the playbooks and HubSpot's pipelines, then run their checks.",
 )
@@ -42,6 +46,7 @@ playbooks_refresh_job = dg.define_asset_job(
 ssot_audit_job = dg.define_asset_job(
     SSOT_AUDIT_JOB,
     selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE, CUTOVER_READINESS),
+    tags=api_tags(airtable=True),
     executor_def=dg.in_process_executor,
     description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, render the what's-live page, "
     "and compare settled shadow ticks with n8n (cutover_readiness).",
@@ -50,6 +55,7 @@ ssot_audit_job = dg.define_asset_job(
 ops_metrics_job = dg.define_asset_job(
     OPS_METRICS_JOB,
     selection=dg.AssetSelection.assets(OPS_METRICS),
+    tags=api_tags(airtable=True),
     executor_def=dg.in_process_executor,
     description="Gather the operations figures and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
 )

@@ -69,3 +69,8 @@ DLQ_TRIAGE_JOB = "dlq_triage"
 DLQ_DEPTH_SENSOR = "dlq_depth_sensor"
 CHECK_FAILURE_ALERT_SENSOR = "check_failure_alert_sensor"
 DLQ_INCIDENT_TAG = "clawbot/dlq_incident"
+
+# Run tags the production instance's QueuedRunCoordinator limits (deploy/dagster.yaml
+# tag_concurrency_limits): every job that talks to Airtable or HubSpot carries its tag.
+AIRTABLE_RUN_TAG = "clawbot/airtable"
+HUBSPOT_RUN_TAG = "clawbot/hubspot"

@@ -13,6 +13,7 @@ from clawbot_assets.names import (
 from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.secrets import SecretsResource, signing_key
 from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.run_tags import api_tags
 from clawbot_assets.services.triage import run_triage
 from clawbot_assets.services.worker import run_worker
 
@@ -20,6 +21,7 @@ sales_dispatch_job = dg.define_asset_job(
     SALES_DISPATCH_JOB,
     selection=dg.AssetSelection.assets(sales_dispatch),
     executor_def=dg.in_process_executor,
+    tags=api_tags(airtable=True, hubspot=True),
     description="Dispatch tasks to the worker's queue through the guardrails (refuses unless unique_composite_key passed).",
 )
 
@@ -44,7 +46,7 @@ def consume_queue(
     return dg.Output(len(report.sent), metadata=report.figures())
 
 
-@dg.job(name=REFERENCE_WORKER_JOB, executor_def=dg.in_process_executor)
+@dg.job(name=REFERENCE_WORKER_JOB, executor_def=dg.in_process_executor, tags=api_tags(airtable=True))
 def reference_worker():
     """The local stand-in for the real worker: consume the queue and mark tasks sent."""
     consume_queue()
@@ -74,7 +76,7 @@ def triage_dead_letters(context: dg.OpExecutionContext, config: TriageConfig, ss
     })
 
 
-@dg.job(name=DLQ_TRIAGE_JOB, executor_def=dg.in_process_executor)
+@dg.job(name=DLQ_TRIAGE_JOB, executor_def=dg.in_process_executor, tags=api_tags(airtable=True))
 def dlq_triage():
     """Triage the dead-letter queue: mark each message's task failed with the reason; redrive
     with config ``redrive: true`` (a dry run otherwise)."""

@@ -13,6 +13,7 @@ from clawbot_assets.domain.reconcile import Change, plan_reconcile
 from clawbot_assets.names import AIRTABLE_POOL, RECONCILE_JOB
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.run_tags import api_tags
 from clawbot_assets.schedule_state import run_repository_origin, set_schedule_running
 
 DRY_RUN_TAG = "clawbot/dry_run"
@@ -49,7 +50,7 @@ def build_reconcile_job(schedules: Sequence[dg.ScheduleDefinition]) -> dg.JobDef
             },
         )
 
-    @dg.job(name=RECONCILE_JOB, tags={DRY_RUN_TAG: "unless apply is set"})
+    @dg.job(name=RECONCILE_JOB, tags={DRY_RUN_TAG: "unless apply is set", **api_tags(airtable=True)})
     def reconcile():
         """Schedules follow Enabled; Status follows what runs; n8n changes are proposed only.
         Config ``{"ops": {"reconcile_ssot": {"config": {"apply": true}}}}`` makes the changes."""

@@ -22,5 +22,16 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ] \
   apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
+# Lint tools for the deployment files (hadolint, cfn-lint, checkov) live in a venv of their own,
+# .venv-infra (git-ignored): checkov pins an older boto3 than dagster-aws needs. The tests find
+# them through tests/deploy/tools.py; on CI (CI=true) a missing tool fails its test.
+INFRA_PYTHON="${PYTHON:-python3.11}"
+command -v "$INFRA_PYTHON" >/dev/null 2>&1 || INFRA_PYTHON=python3
+if [ ! -x .venv-infra/bin/python ]; then
+  "$INFRA_PYTHON" -m venv .venv-infra
+  .venv-infra/bin/python -m pip install --quiet --upgrade pip >/dev/null
+fi
+.venv-infra/bin/python -m pip install --quiet -r deploy/infra-tools.txt
+
 # Three workers: most tests wait on sockets and rate limits, so even two cores run three well.
 .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-3}" "$@"

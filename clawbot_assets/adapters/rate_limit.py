@@ -166,11 +166,37 @@ def rate_limiter_for(
 
 
 def _postgres(url: str, name: str, rates: list[Rate]) -> tuple[AbstractBucket, Penalty]:
+    """The Postgres store, connected now: the limiter is built before the client sends anything,
+    so an unreachable database fails the run before its first Airtable request."""
+    import psycopg
+
     try:
         return postgres_store(url, name, rates)
+    except psycopg.OperationalError as error:
+        raise RateLimiterStoreUnreachable(
+            f"Postgres at {postgres_address(url)} is unreachable, so the Airtable rate limiter cannot "
+            f"pace requests and none was sent (store {redact_url(url)}, CLAWBOT_RATE_LIMITER_URL): "
+            f"{_without_password(error, url)}"
+        ) from None
     except Exception as error:
-        reason = f"{type(error).__name__}: {error}"
-        password = urlsplit(url).password
-        for spelling in {password, unquote(password or "")} - {None, ""}:
-            reason = reason.replace(spelling, "***")
-        raise RateLimiterConfigError(f"Rate limiter store {redact_url(url)} is unusable: {reason}") from None
+        raise RateLimiterConfigError(
+            f"Rate limiter store {redact_url(url)} is unusable: {_without_password(error, url)}"
+        ) from None
+
+
+class RateLimiterStoreUnreachable(RateLimiterConfigError):
+    """The limiter's database did not answer; nothing was sent to the API it paces."""
+
+
+def postgres_address(url: str) -> str:
+    """``host:port`` of a Postgres URL (5432 when the URL names none)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+
+
+def _without_password(error: Exception, url: str) -> str:
+    reason = " ".join(f"{type(error).__name__}: {error}".split())
+    password = urlsplit(url).password
+    for spelling in {password, unquote(password or "")} - {None, ""}:
+        reason = reason.replace(spelling, "***")
+    return reason
