@@ -1,0 +1,281 @@
+"""The template deployed into moto: what moto models is created by CloudFormation itself
+(queues, topic, VPC, ECS, ALB, RDS, bucket, IAM, KMS, logs); the types moto's CloudFormation
+skips (alarms, secrets, Cloud Map, Application Auto Scaling, separate egress rules, the
+bucket policy) are created here with boto3 from the template's own properties."""
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.infra.cfn_template import load_template, refers_to, resources_of_type
+from tests.infra.moto_copy import deployable_copy
+
+REGION = "us-east-1"
+PARAMETERS = {
+    "CodeLocationImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/clawbot:1",
+    "DomainName": "clawbot.example.com",
+    "OidcIssuer": "https://idp.example.com",
+    "OidcAuthorizationEndpoint": "https://idp.example.com/authorize",
+    "OidcTokenEndpoint": "https://idp.example.com/token",
+    "OidcUserInfoEndpoint": "https://idp.example.com/userinfo",
+    "OidcClientId": "clawbot-ui",
+    "AirtableBaseId": "appClawbot",
+    "N8nBaseUrl": "https://n8n.example.com",
+    "RotationLambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:clawbot-rotate",
+}
+TEMPLATE = load_template()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with mock_aws():
+        certificate = boto3.client("acm", region_name=REGION).request_certificate(DomainName="clawbot.example.com")
+        parameters = {**PARAMETERS, "CertificateArn": certificate["CertificateArn"]}
+        body, dropped = deployable_copy(TEMPLATE, {"VpcCidr": TEMPLATE["Parameters"]["VpcCidr"]["Default"], **parameters})
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        cloudformation.create_stack(
+            StackName="clawbot",
+            TemplateBody=json.dumps(body),
+            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        description = cloudformation.describe_stacks(StackName="clawbot")["Stacks"][0]
+        physical = {
+            summary["LogicalResourceId"]: summary["PhysicalResourceId"]
+            for summary in cloudformation.list_stack_resources(StackName="clawbot")["StackResourceSummaries"]
+        }
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in description.get("Outputs", [])}
+        yield {"status": description["StackStatus"], "physical": physical, "outputs": outputs, "dropped": dropped}
+
+
+def client(name):
+    return boto3.client(name, region_name=REGION)
+
+
+def test_the_stack_is_created(stack):
+    assert stack["status"] == "CREATE_COMPLETE"
+    skipped = {resource["Type"] for resource in stack["dropped"].values()}
+    # Everything else in the template was created by moto's CloudFormation.
+    assert skipped <= {
+        "AWS::CloudWatch::Alarm",
+        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::RotationSchedule",
+        "AWS::SecretsManager::SecretTargetAttachment",
+        "AWS::ServiceDiscovery::PrivateDnsNamespace",
+        "AWS::ServiceDiscovery::Service",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::S3::BucketPolicy",
+    }
+
+
+def test_the_queue_is_fifo_and_dead_letters_after_three_receives(stack):
+    sqs = client("sqs")
+    queue = sqs.get_queue_attributes(QueueUrl=stack["outputs"]["QueueUrl"], AttributeNames=["All"])["Attributes"]
+    dlq = sqs.get_queue_attributes(QueueUrl=stack["outputs"]["DeadLetterQueueUrl"], AttributeNames=["All"])["Attributes"]
+    assert queue["FifoQueue"] == "true" and dlq["FifoQueue"] == "true"
+    assert queue.get("ContentBasedDeduplication", "false") == "false", "the task Key is the deduplication id"
+    redrive = json.loads(queue["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 3}
+    assert queue["KmsMasterKeyId"] and dlq["KmsMasterKeyId"]
+
+
+def test_the_alert_topic_is_encrypted(stack):
+    attributes = client("sns").get_topic_attributes(TopicArn=stack["outputs"]["AlertTopicArn"])["Attributes"]
+    assert attributes.get("KmsMasterKeyId")
+
+
+def _task_definitions(stack):
+    ecs = client("ecs")
+    return {
+        logical_id: ecs.describe_task_definition(taskDefinition=stack["physical"][logical_id])["taskDefinition"]
+        for logical_id in ("WebserverTaskDefinition", "DaemonTaskDefinition", "CodeServerTaskDefinition")
+    }
+
+
+def test_three_fargate_services_in_private_subnets_of_two_zones(stack):
+    """moto creates the services with their task definitions and counts but drops their
+    network configuration, so that part is read from the template, with the subnets' zones
+    from moto."""
+    ecs, ec2 = client("ecs"), client("ec2")
+    services = ecs.describe_services(
+        cluster="clawbot", services=["clawbot-webserver", "clawbot-daemon", "clawbot-code-server"]
+    )["services"]
+    families = {service["serviceName"]: service["taskDefinition"].rsplit("/", 1)[-1].split(":")[0] for service in services}
+    assert families == {
+        "clawbot-webserver": "clawbot-webserver",
+        "clawbot-daemon": "clawbot-daemon",
+        "clawbot-code-server": "clawbot-code-server",
+    }
+    assert {service["serviceName"]: service["desiredCount"] for service in services}["clawbot-daemon"] == 1
+    private = {stack["physical"]["PrivateSubnetA"], stack["physical"]["PrivateSubnetB"]}
+    zones = {subnet["AvailabilityZone"] for subnet in ec2.describe_subnets(SubnetIds=sorted(private))["Subnets"]}
+    assert len(zones) == 2
+    public = [stack["physical"]["PublicSubnetA"], stack["physical"]["PublicSubnetB"]]
+    assert not any(subnet["MapPublicIpOnLaunch"] for subnet in ec2.describe_subnets(SubnetIds=public)["Subnets"])
+    for logical_id, service in resources_of_type(TEMPLATE, "AWS::ECS::Service"):
+        network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "DISABLED", logical_id
+        assert network["Subnets"] == [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}], logical_id
+        assert (service["LaunchType"], service["PlatformVersion"]) == ("FARGATE", "LATEST"), logical_id
+    daemon = TEMPLATE["Resources"]["DaemonService"]["Properties"]
+    assert daemon["DeploymentConfiguration"] == {"MaximumPercent": 100, "MinimumHealthyPercent": 0}, "never two daemons"
+
+
+def test_containers_run_dagster_and_expose_only_their_ports(stack):
+    definitions = _task_definitions(stack)
+    (webserver,) = definitions["WebserverTaskDefinition"]["containerDefinitions"]
+    (daemon,) = definitions["DaemonTaskDefinition"]["containerDefinitions"]
+    (code_server,) = definitions["CodeServerTaskDefinition"]["containerDefinitions"]
+    assert "dagster-webserver -h 0.0.0.0 -p 3000 -w /tmp/workspace.yaml" in webserver["command"][0]
+    assert "dagster-daemon run -w /tmp/workspace.yaml" in daemon["command"][0]
+    for container in (webserver, daemon):
+        assert "location_name: clawbot" in container["command"][0]
+    assert code_server["command"][:3] == ["dagster", "code-server", "start"]
+    assert code_server["command"][code_server["command"].index("-p") + 1] == "4000"
+    assert code_server["command"][code_server["command"].index("--location-name") + 1] == "clawbot"
+    assert [m["containerPort"] for m in webserver["portMappings"]] == [3000]
+    assert [m["containerPort"] for m in code_server["portMappings"]] == [4000]
+    assert not daemon.get("portMappings")
+    for logical_id, definition in resources_of_type(TEMPLATE, "AWS::ECS::TaskDefinition"):
+        # moto keeps the containers but not these two.
+        assert (definition["NetworkMode"], definition["RequiresCompatibilities"]) == ("awsvpc", ["FARGATE"]), logical_id
+    for definition in definitions.values():
+        (container,) = definition["containerDefinitions"]
+        environment = {item["name"]: item["value"] for item in container["environment"]}
+        secrets = {item["name"] for item in container["secrets"]}
+        assert {"DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"} <= secrets
+        assert environment["DAGSTER_POSTGRES_DB"] == "dagster"
+        assert environment["DAGSTER_GRPC_HOST"] == "code-server.clawbot.internal"
+        assert environment["DAGSTER_GRPC_PORT"] == "4000"
+        assert not any("PASSWORD" in name or "TOKEN" in name or "API_KEY" in name for name in environment)
+    for name in ("DaemonTaskDefinition", "CodeServerTaskDefinition"):
+        (container,) = definitions[name]["containerDefinitions"]
+        environment = {item["name"]: item["value"] for item in container["environment"]}
+        assert environment["CLAWBOT_QUEUE_URL"] == stack["outputs"]["QueueUrl"]
+        assert environment["CLAWBOT_DLQ_URL"] == stack["outputs"]["DeadLetterQueueUrl"]
+        assert environment["CLAWBOT_ALERT_TOPIC_ARN"] == stack["outputs"]["AlertTopicArn"]
+        assert environment["CLAWBOT_KEY_INDEX_S3_URI"] == f"s3://{stack['outputs']['StateBucketName']}/key-index"
+        assert (environment["CLAWBOT_QUEUE"], environment["CLAWBOT_SECRETS"]) == ("sqs", "aws")
+
+
+def test_the_load_balancer_authenticates_before_forwarding_and_redirects_http(stack):
+    elb = client("elbv2")
+    (balancer,) = elb.describe_load_balancers(Names=["clawbot"])["LoadBalancers"]
+    assert balancer["Scheme"] == "internet-facing"
+    listeners = {listener["Port"]: listener for listener in elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]}
+    assert sorted(listeners) == [80, 443]
+    assert listeners[443]["Protocol"] == "HTTPS"
+    # moto drops the actions' Order (the template's order is checked by exposure_rules).
+    https = {action["Type"]: action for action in listeners[443]["DefaultActions"]}
+    assert sorted(https) == ["authenticate-oidc", "forward"]
+    assert https["authenticate-oidc"]["AuthenticateOidcConfig"]["Issuer"] == PARAMETERS["OidcIssuer"]
+    assert https["authenticate-oidc"]["AuthenticateOidcConfig"]["OnUnauthenticatedRequest"] == "authenticate"
+    template_actions = TEMPLATE["Resources"]["HttpsListener"]["Properties"]["DefaultActions"]
+    assert [(a["Order"], a["Type"]) for a in template_actions] == [(1, "authenticate-oidc"), (2, "forward")]
+    (redirect,) = listeners[80]["DefaultActions"]
+    assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+
+
+def test_the_database_is_private_encrypted_and_multi_az(stack):
+    (database,) = client("rds").describe_db_instances(DBInstanceIdentifier=stack["physical"]["Database"])["DBInstances"]
+    assert database["MultiAZ"] and database["StorageEncrypted"] and not database["PubliclyAccessible"]
+    assert database["Engine"] == "postgres"
+
+
+def test_the_state_bucket_is_versioned_encrypted_and_private(stack):
+    """moto's CloudFormation applies the encryption; versioning, the access block and the
+    policy are applied here from the template's properties."""
+    s3 = client("s3")
+    bucket = stack["outputs"]["StateBucketName"]
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    properties = TEMPLATE["Resources"]["StateBucket"]["Properties"]
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=properties["VersioningConfiguration"])
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"])
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (_, policy), = resources_of_type(TEMPLATE, "AWS::S3::BucketPolicy")
+    document = json.dumps(policy["PolicyDocument"]).replace('{"Fn::GetAtt": ["StateBucket", "Arn"]}', f'"arn:aws:s3:::{bucket}"')
+    document = document.replace('{"Fn::Sub": "${StateBucket.Arn}/*"}', f'"arn:aws:s3:::{bucket}/*"')
+    s3.put_bucket_policy(Bucket=bucket, Policy=document)
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Effect"] == "Deny"
+
+
+def _with_topic(value, topic_arn):
+    if isinstance(value, list):
+        return [topic_arn if refers_to(item, "AlertTopic") else item for item in value]
+    return value
+
+
+def test_the_template_alarms_can_be_created_and_notify_the_topic(stack):
+    cloudwatch = client("cloudwatch")
+    topic = stack["outputs"]["AlertTopicArn"]
+    names = []
+    for _, properties in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm"):
+        cloudwatch.put_metric_alarm(**{key: _with_topic(value, topic) for key, value in properties.items()})
+        names.append(properties["AlarmName"])
+    alarms = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(names)
+    assert all(alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic] for alarm in alarms)
+
+
+def test_the_secret_holds_the_keys_the_app_reads_and_rotates(stack):
+    from clawbot_assets.resources.secrets import AIRTABLE_API_KEY, CLAWBOT_PASSWORD, HUBSPOT_ACCESS_TOKEN, N8N_API_KEY
+
+    properties = TEMPLATE["Resources"]["ClawBotSecret"]["Properties"]
+    generate = properties["GenerateSecretString"]
+    secrets = client("secretsmanager")
+    password = secrets.get_random_password(PasswordLength=generate["PasswordLength"], ExcludePunctuation=generate["ExcludePunctuation"])
+    value = {**json.loads(generate["SecretStringTemplate"]), generate["GenerateStringKey"]: password["RandomPassword"]}
+    secret = secrets.create_secret(Name=properties["Name"], SecretString=json.dumps(value), KmsKeyId=stack["outputs"]["KeyArn"])
+    stored = json.loads(secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+    assert set(stored) == {CLAWBOT_PASSWORD, AIRTABLE_API_KEY, HUBSPOT_ACCESS_TOKEN, N8N_API_KEY}
+    assert len(stored[CLAWBOT_PASSWORD]) == 48
+    rotation = TEMPLATE["Resources"]["ClawBotSecretRotation"]["Properties"]
+    assert refers_to(rotation["SecretId"], "ClawBotSecret")
+    assert rotation["RotationLambdaARN"] == {"Ref": "RotationLambdaArn"}
+    assert rotation["RotationRules"]["ScheduleExpression"] == "rate(30 days)"
+
+
+def test_the_webserver_scales_on_cpu(stack):
+    scaling = client("application-autoscaling")
+    target = TEMPLATE["Resources"]["WebserverScalableTarget"]["Properties"]
+    policy = TEMPLATE["Resources"]["WebserverCpuScaling"]["Properties"]
+    resource_id = f"service/clawbot/{stack['physical']['WebserverService'].rsplit('/', 1)[-1]}"
+    assert target["ResourceId"] == {"Fn::Sub": "service/${Cluster}/${WebserverService.Name}"}
+    scaling.register_scalable_target(
+        ServiceNamespace=target["ServiceNamespace"],
+        ResourceId=resource_id,
+        ScalableDimension=target["ScalableDimension"],
+        MinCapacity=int(TEMPLATE["Parameters"]["WebserverMinTasks"]["Default"]),
+        MaxCapacity=int(TEMPLATE["Parameters"]["WebserverMaxTasks"]["Default"]),
+    )
+    scaling.put_scaling_policy(
+        PolicyName=policy["PolicyName"],
+        ServiceNamespace=target["ServiceNamespace"],
+        ResourceId=resource_id,
+        ScalableDimension=target["ScalableDimension"],
+        PolicyType=policy["PolicyType"],
+        TargetTrackingScalingPolicyConfiguration=policy["TargetTrackingScalingPolicyConfiguration"],
+    )
+    (registered,) = scaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource_id])["ScalableTargets"]
+    assert (registered["MinCapacity"], registered["MaxCapacity"]) == (2, 4)
+    (created,) = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)["ScalingPolicies"]
+    assert created["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+
+
+def test_the_code_server_name_is_the_one_the_webserver_and_daemon_dial(stack):
+    resources = TEMPLATE["Resources"]
+    namespace = resources["ServiceNamespace"]["Properties"]
+    discovery = resources["CodeServerDiscovery"]["Properties"]
+    assert refers_to(discovery["NamespaceId"], "ServiceNamespace")
+    created = client("servicediscovery").create_private_dns_namespace(Name=namespace["Name"], Vpc=stack["physical"]["Vpc"])
+    assert created["OperationId"]
+    registries = resources["CodeServerService"]["Properties"]["ServiceRegistries"]
+    assert refers_to(registries[0]["RegistryArn"], "CodeServerDiscovery")
+    assert f"{discovery['Name']}.{namespace['Name']}" == "code-server.clawbot.internal"
