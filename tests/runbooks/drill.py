@@ -12,12 +12,13 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOKS = ROOT / "docs" / "runbooks"
-BLOCK = re.compile(r"^```(bash|python)\n# drill: ([a-z0-9_-]+)\n(.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^([ \t]*)```(bash|python)\n[ \t]*# drill: ([a-z0-9_-]+)\n(.*?)^[ \t]*```", re.S | re.M)
 #: The test's own environment minus everything that could point a drill at a real system.
 _DROPPED_PREFIXES = ("CLAWBOT_", "AIRTABLE_", "HUBSPOT_", "N8N_", "AWS_", "DAGSTER_", "OTEL_")
 INSTANCE_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
@@ -30,9 +31,9 @@ def text(runbook: str) -> str:
 def blocks(runbook: str) -> dict[str, tuple[str, str]]:
     """``{step: (language, code)}`` of the runbook's drilled blocks."""
     found: dict[str, tuple[str, str]] = {}
-    for language, step, code in BLOCK.findall(text(runbook)):
+    for indent, language, step, code in BLOCK.findall(text(runbook)):
         assert step not in found, f"{runbook}.md has two blocks named drill: {step}"
-        found[step] = (language, code)
+        found[step] = (language, textwrap.dedent(code) if indent else code)
     return found
 
 
