@@ -103,6 +103,11 @@ class SharedRateLimiter:
             else:
                 time.sleep(decision.retry_after_ms / 1000)
 
+    def penalty_remaining(self) -> float:
+        """Seconds until the current 429 penalty is over, for everyone sharing the store; 0 when
+        there is none (docs/runbooks/airtable_429_storm.md)."""
+        return self._penalty.remaining()
+
     def penalise(self, seconds: float) -> None:
         """After a 429 nobody sharing the store sends for ``seconds``: Airtable rejects everything
         to the base until its penalty is over."""

@@ -1,6 +1,6 @@
 """A local HTTP server that speaks n8n's public REST API for workflows.
 
-``GET /api/v1/workflows`` with the ``X-N8N-API-KEY`` header, paged with ``limit`` and an opaque
+``GET /api/v1/workflows`` and ``POST /api/v1/workflows/{id}/deactivate`` with the ``X-N8N-API-KEY`` header, paged with ``limit`` and an opaque
 ``cursor`` (the response's ``nextCursor``, ``null`` on the last page), 401 with n8n's body for a
 missing or wrong key, and a log of every request received.
 
@@ -73,6 +73,25 @@ class _Handler(JsonHandler):
         page = state.workflows[start : start + limit]
         more = start + limit < len(state.workflows)
         self._send(200, {"data": page, "nextCursor": _cursor(start + limit) if more else None})
+
+    def do_POST(self) -> None:
+        """``POST /api/v1/workflows/{id}/deactivate`` (n8n's public API): the workflow stops firing."""
+        state = self.server.state
+        url = urlsplit(self.path)
+        with state.lock:
+            state.requests.append(RecordedRequest("POST", url.path, {}, dict(self.headers.items())))
+        if self.headers.get("X-N8N-API-KEY") != state.api_key:
+            self._send(401, {"message": "unauthorized"})
+            return
+        prefix, _, rest = url.path.partition(WORKFLOWS_PATH + "/")
+        workflow_id, _, action = rest.partition("/")
+        with state.lock:
+            workflow = next((w for w in state.workflows if w.get("id") == workflow_id), None)
+            if prefix or action != "deactivate" or workflow is None:
+                self._send(404, {"message": "not found"})
+                return
+            workflow["active"] = False
+        self._send(200, workflow)
 
 
 
