@@ -9,6 +9,7 @@ import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.audit_facts import gather_audit
+from clawbot_assets.domain.drift import expected_schedules
 from clawbot_assets.domain.reconcile import Change, plan_reconcile
 from clawbot_assets.names import AIRTABLE_POOL, RECONCILE_JOB
 from clawbot_assets.resources.n8n import N8nResource
@@ -39,6 +40,7 @@ def build_reconcile_job(schedules: Sequence[dg.ScheduleDefinition]) -> dg.JobDef
         for change in changes:
             context.log.info(f"{mode if change.side != 'n8n' else 'n8n'}: {change.describe()}")
         if config.apply:
+            refuse_without_schedules(gathered.validations, by_name)
             apply_changes(context, changes, ssot, by_name)
         return dg.Output(
             None,
@@ -53,10 +55,27 @@ def build_reconcile_job(schedules: Sequence[dg.ScheduleDefinition]) -> dg.JobDef
     @dg.job(name=RECONCILE_JOB, tags={DRY_RUN_TAG: "unless apply is set", **api_tags(airtable=True)})
     def reconcile():
         """Schedules follow Enabled; Status follows what runs; n8n changes are proposed only.
-        Config ``{"ops": {"reconcile_ssot": {"config": {"apply": true}}}}`` makes the changes."""
+        ``deploy/run_config/reconcile_apply.yaml`` makes the changes; it refuses while the
+        playbook snapshot misses a playbook's schedule."""
         reconcile_ssot()
 
     return reconcile
+
+
+def refuse_without_schedules(validations, schedules: dict[str, dg.ScheduleDefinition]) -> None:
+    """A code location that loaded no schedule for a playbook that should have one (no
+    snapshot in the image, or a stale one) would read as "scheduled nowhere" and write Paused
+    over every such Status: applying then does harm, so it refuses."""
+    missing = sorted(set(expected_schedules(validations)) - set(schedules))
+    if missing:
+        raise dg.Failure(
+            description=(
+                f"{len(missing)} playbooks have no schedule in this code location ({', '.join(missing[:5])}"
+                f"{', ...' if len(missing) > 5 else ''}): its playbook snapshot is missing or stale. Refresh it "
+                "(dg utils refresh-defs-state) and reload before applying. Nothing was changed."
+            ),
+            allow_retries=False,
+        )
 
 
 def apply_changes(context: dg.OpExecutionContext, changes: list[Change], ssot: SsotResource, schedules: dict[str, dg.ScheduleDefinition]) -> None:

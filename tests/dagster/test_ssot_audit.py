@@ -105,3 +105,19 @@ def test_reconcile_dry_run_changes_nothing_then_apply_leaves_only_n8n_proposals(
 def _op_metadata(result):
     (event,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
     return event.event_specific_data.metadata
+
+
+def test_reconcile_refuses_to_apply_when_the_code_location_loaded_no_playbook_schedules(local_resources, instance):
+    """Without its snapshot every playbook reads "scheduled nowhere": applying would write
+    Paused over every Live Status. It fails instead, naming the cause, and writes nothing."""
+    from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
+
+    defs = defs_for(local_resources, snapshot=[])
+    before = local_resources["ssot"].client().list_records(PLAYBOOKS_TABLE)
+    result = defs.resolve_job_def("reconcile").execute_in_process(
+        instance=instance, run_config={"ops": {"reconcile_ssot": {"config": {"apply": True}}}}, raise_on_error=False
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "snapshot is missing or stale" in failure.step_failure_data.user_failure_data.description
+    assert local_resources["ssot"].client().list_records(PLAYBOOKS_TABLE) == before
