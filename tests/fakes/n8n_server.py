@@ -1,6 +1,6 @@
 """A local HTTP server that speaks n8n's public REST API for workflows.
 
-``GET /api/v1/workflows`` and ``POST /api/v1/workflows/{id}/deactivate`` with the ``X-N8N-API-KEY`` header, paged with ``limit`` and an opaque
+``GET /api/v1/workflows`` and ``POST /api/v1/workflows/{id}/activate|deactivate`` with the ``X-N8N-API-KEY`` header, paged with ``limit`` and an opaque
 ``cursor`` (the response's ``nextCursor``, ``null`` on the last page), 401 with n8n's body for a
 missing or wrong key, and a log of every request received.
 
@@ -75,7 +75,8 @@ class _Handler(JsonHandler):
         self._send(200, {"data": page, "nextCursor": _cursor(start + limit) if more else None})
 
     def do_POST(self) -> None:
-        """``POST /api/v1/workflows/{id}/deactivate`` (n8n's public API): the workflow stops firing."""
+        """``POST /api/v1/workflows/{id}/activate`` or ``/deactivate`` (n8n's public API): the
+        workflow starts or stops firing."""
         state = self.server.state
         url = urlsplit(self.path)
         with state.lock:
@@ -87,10 +88,10 @@ class _Handler(JsonHandler):
         workflow_id, _, action = rest.partition("/")
         with state.lock:
             workflow = next((w for w in state.workflows if w.get("id") == workflow_id), None)
-            if prefix or action != "deactivate" or workflow is None:
+            if prefix or action not in ("activate", "deactivate") or workflow is None:
                 self._send(404, {"message": "not found"})
                 return
-            workflow["active"] = False
+            workflow["active"] = action == "activate"
         self._send(200, workflow)
 
 

@@ -24,8 +24,8 @@ def repository(tmp_path_factory):
 
 def test_every_runbook_is_indexed_and_drilled():
     index = (RUNBOOKS / "README.md").read_text()
-    assert len(PAGES) == 7
-    for page in PAGES + ["rollback_cutover"]:
+    assert len(PAGES) == 8
+    for page in PAGES:
         assert f"({page}.md)" in index, page
     for page in PAGES:
         text = (RUNBOOKS / f"{page}.md").read_text()
@@ -33,9 +33,13 @@ def test_every_runbook_is_indexed_and_drilled():
         assert f"tests/runbooks/test_{page}_drill.py" in text and (ROOT / f"tests/runbooks/test_{page}_drill.py").exists(), page
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_name_a_runbook_gives_exists(page, repository):
-    text = (RUNBOOKS / f"{page}.md").read_text()
+OPERATOR_DOCS = [RUNBOOKS / f"{page}.md" for page in PAGES] + [ROOT / "README.md", ROOT / "docs" / "cutover.md", ROOT / "docs" / "deploying.md"]
+
+
+@pytest.mark.parametrize("doc", OPERATOR_DOCS, ids=lambda path: path.name)
+def test_every_name_an_operator_page_gives_exists(doc, repository):
+    """The runbooks, the README and the cut-over and deployment guides."""
+    page, text = doc.name, doc.read_text()
     for job in re.findall(r"dagster job (?:execute|launch) .*?-j ([a-z_]+)", text):
         assert repository.has_job(job), f"{page}: no job {job}"
     assert "--config-json" not in "".join(re.findall(r"dagster job execute[^\n]*(?:\\\n[^\n]*)*", text)), f"{page}: job execute takes -c files only"
@@ -43,7 +47,7 @@ def test_every_name_a_runbook_gives_exists(page, repository):
         assert repository.has_schedule_def(schedule), f"{page}: no schedule {schedule}"
     for config in re.findall(r"-c (deploy/run_config/[a-z_]+\.yaml)", text):
         assert (ROOT / config).exists(), f"{page}: no {config}"
-    for alarm in re.findall(r"`(clawbot-[a-z-]+)`", text):
+    for alarm in re.findall(r"[Aa]larms? `(clawbot-[a-z-]+)`", text):
         assert alarm in ALARMS, f"{page}: no alarm {alarm}"
     for name in re.findall(r"check `([a-z_0-9]+)`", text):
         assert name in CHECKS, f"{page}: no check {name}"
