@@ -22,28 +22,22 @@ _TICK, _DUE, _TASKS = "tick", "due_date", "tasks"
 _MISSING, _EXTRA, _DIFFERENT, _DUPLICATES = "missing_keys", "extra_keys", "different_keys", "n8n_duplicate_keys"
 
 
+def _observation(phase: str, tick: ShadowPlan | ShadowDiff, metadata: dict[str, Any]) -> dg.AssetObservation:
+    """On the playbook's partition, naming the tick and its due date."""
+    header = {PHASE: phase, _TICK: tick.tick.isoformat(), _DUE: tick.due_date.isoformat()}
+    return dg.AssetObservation(asset_key=ASSET_KEY, partition=tick.slug, metadata={**header, **metadata})
+
+
 def plan_observation(plan: ShadowPlan) -> dg.AssetObservation:
-    return dg.AssetObservation(
-        asset_key=ASSET_KEY,
-        partition=plan.slug,
-        metadata={
-            PHASE: PLAN,
-            _TICK: plan.tick.isoformat(),
-            _DUE: plan.due_date.isoformat(),
-            "would_write": dg.MetadataValue.int(len(plan.tasks)),
-            _TASKS: dg.MetadataValue.json(dict(plan.tasks)),
-        },
-    )
+    tasks = {"would_write": dg.MetadataValue.int(len(plan.tasks)), _TASKS: dg.MetadataValue.json(dict(plan.tasks))}
+    return _observation(PLAN, plan, tasks)
 
 
 def diff_observation(diff: ShadowDiff) -> dg.AssetObservation:
-    return dg.AssetObservation(
-        asset_key=ASSET_KEY,
-        partition=diff.slug,
-        metadata={
-            PHASE: DIFF,
-            _TICK: diff.tick.isoformat(),
-            _DUE: diff.due_date.isoformat(),
+    return _observation(
+        DIFF,
+        diff,
+        {
             "shadow_diff": dg.MetadataValue.text("empty" if diff.empty else diff.describe()),
             "missing": dg.MetadataValue.int(len(diff.missing)),
             "extra": dg.MetadataValue.int(len(diff.extra)),

@@ -1,6 +1,7 @@
 """Drill for docs/runbooks/rollback_cutover.md: *Renewal Reminder — 90 Days* starts cut over to
 Dagster; the runbook's steps hand it back to n8n with Dagster in shadow, and the audit proves it."""
 
+import contextlib
 import copy
 import datetime as dt
 
@@ -27,6 +28,22 @@ def cut_over_workflows() -> list[dict]:
     return workflows
 
 
+@contextlib.contextmanager
+def cut_over_demo(operator):
+    """The embedded backend, an n8n API server after the cut-over, an instance and the defs."""
+    resources = local_resources(str(operator.data))
+    with FakeN8n(api_key=KEY, workflows=cut_over_workflows()) as server, operator.instance() as instance:
+        n8n = N8nApiResource(secrets=FixedSecretsResource(values={"N8N_API_KEY": KEY}), base_url=server.url)
+        yield resources, server, instance, defs_for({**resources, "n8n": n8n})
+
+
+def set_scheduler(resources, value: str) -> None:
+    """What the operator does in Airtable: the playbook's Scheduler field."""
+    ssot = resources["ssot"].client()
+    [row] = [r for r in ssot.list_records(PLAYBOOKS_TABLE) if r["fields"]["Name"] == PLAYBOOK]
+    ssot.update(PLAYBOOKS_TABLE, [(row["id"], {"Scheduler": value})])
+
+
 def scheduling_offenders(defs, instance) -> dict[str, dict]:
     assert_documents(RUNBOOK, "dagster job execute -m clawbot_assets.definitions -j ssot_audit_refresh")
     result = defs.resolve_job_def("ssot_audit_refresh").execute_in_process(instance=instance)
@@ -41,19 +58,14 @@ def tick(defs, instance, when: dt.datetime):
 
 
 def test_rolling_back_hands_the_playbook_to_n8n_and_dagster_writes_nothing_more(operator):
-    resources = local_resources(str(operator.data))
-    ssot = resources["ssot"].client()
-    with FakeN8n(api_key=KEY, workflows=cut_over_workflows()) as server, operator.instance() as instance:
-        n8n = N8nApiResource(secrets=FixedSecretsResource(values={"N8N_API_KEY": KEY}), base_url=server.url)
-        defs = defs_for({**resources, "n8n": n8n})
+    with cut_over_demo(operator) as (resources, server, instance, defs):
         instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, [SLUG])
         assert all(PLAYBOOK not in found for found in scheduling_offenders(defs, instance).values()), "cut over cleanly"
         before = table_state(resources)
         tick(defs, instance, dt.datetime(2026, 11, 24, 7, tzinfo=dt.timezone.utc))
         assert len(table_state(resources)) > len(before), "Dagster writes the playbook's tasks"
 
-        [row] = [r for r in ssot.list_records(PLAYBOOKS_TABLE) if r["fields"]["Name"] == PLAYBOOK]
-        ssot.update(PLAYBOOKS_TABLE, [(row["id"], {"Scheduler": "shadow"})])  # step 1, made in Airtable
+        set_scheduler(resources, "shadow")  # step 1
         shell = operator.run(RUNBOOK, "activate-n8n", N8N_BASE_URL=server.url, N8N_API_KEY=KEY, WORKFLOW_ID=WORKFLOW)
         assert f"workflow {WORKFLOW} activated (HTTP 200)" in shell.stdout and KEY not in shell.stdout + shell.stderr
 
@@ -66,11 +78,6 @@ def test_rolling_back_hands_the_playbook_to_n8n_and_dagster_writes_nothing_more(
 
 def test_skipping_the_n8n_step_leaves_the_playbook_scheduled_nowhere(operator):
     """The audit catches a rollback done halfway: shadow, but n8n's workflow still off."""
-    resources = local_resources(str(operator.data))
-    ssot = resources["ssot"].client()
-    with FakeN8n(api_key=KEY, workflows=cut_over_workflows()) as server, operator.instance() as instance:
-        n8n = N8nApiResource(secrets=FixedSecretsResource(values={"N8N_API_KEY": KEY}), base_url=server.url)
-        defs = defs_for({**resources, "n8n": n8n})
-        [row] = [r for r in ssot.list_records(PLAYBOOKS_TABLE) if r["fields"]["Name"] == PLAYBOOK]
-        ssot.update(PLAYBOOKS_TABLE, [(row["id"], {"Scheduler": "shadow"})])
+    with cut_over_demo(operator) as (resources, _server, instance, defs):
+        set_scheduler(resources, "shadow")
         assert "no active n8n workflow" in scheduling_offenders(defs, instance)["enabled_matches_schedule"][PLAYBOOK]
