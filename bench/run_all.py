@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import airtable_costs, dedupe_compute, load_definitions, observability_overhead, rate_limit  # noqa: E402
+from bench import airtable_costs, dedupe_compute, load_definitions, observability_overhead, rate_limit, shadow_diff  # noqa: E402
 
 if __name__ == "__main__":
     load_definitions.main()
@@ -20,3 +20,5 @@ if __name__ == "__main__":
     rate_limit.main()
     print()
     observability_overhead.main()
+    print()
+    shadow_diff.main()

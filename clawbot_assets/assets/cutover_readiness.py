@@ -18,7 +18,7 @@ from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClien
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.shadow_events import ShadowHistory, diff_observation, read_shadow_history
 from clawbot_assets.domain.playbook import Playbook, validate_playbooks
-from clawbot_assets.domain.shadow import Readiness, ShadowDiff, diff_shadow, readiness
+from clawbot_assets.domain.shadow import Readiness, ShadowDiff, diff_shadows, readiness
 from clawbot_assets.names import AIRTABLE_POOL, CUTOVER_READINESS
 from clawbot_assets.resources.ssot import SsotResource
 
@@ -75,7 +75,7 @@ def compare_settled_plans(history: ShadowHistory, ssot: SsotClient, now: dt.date
     if not plans:
         return []
     records = ssot.list_records(TASKS_TABLE, changed_since=min(plan.tick for plan in plans) - CLOCK_MARGIN)
-    diffs = [diff_shadow(plan, records) for plan in plans]
+    diffs = diff_shadows(plans, records)
     for diff in diffs:
         history.add_diff(diff)
     return diffs

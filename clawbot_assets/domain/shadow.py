@@ -71,33 +71,27 @@ class ShadowDiff:
         return ", ".join(parts) + f" (tick {self.tick.isoformat(timespec='minutes')})"
 
 
-def _tick_keys(fields: Mapping[str, Any], slug: str, due_date: dt.date) -> set[str]:
-    """The keys of this tick the record's fields can mean (either slash-date reading), else its
-    stored Key when the fields make none."""
-    readings = keys_from_fields(fields) or {derive_key(fields).key or ""}
-    prefix, suffix = f"{slug}{KEY_SEPARATOR}", f"{KEY_SEPARATOR}{due_date.isoformat()}"
-    return {key for key in readings if key.startswith(prefix) and key.endswith(suffix)}
-
-
-def n8n_tasks_of_tick(records: Iterable[Mapping[str, Any]], slug: str, due_date: dt.date) -> dict[str, list[Mapping[str, Any]]]:
-    """The records not written by Dagster that belong to the playbook and due date, by Key."""
-    by_key: dict[str, list[Mapping[str, Any]]] = {}
+def index_n8n_tasks(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, list[Mapping[str, Any]]]]:
+    """The records not written by Dagster, by (playbook slug, due date) and Key: each record's
+    fields read under either slash-date convention, else its stored Key when they make none.
+    Built once for all the ticks compared (deriving keys is the costly part)."""
+    index: dict[tuple[str, str], dict[str, list[Mapping[str, Any]]]] = {}
     for record in records:
         fields = record.get("fields", {})
         if str(fields.get("Source") or "").strip().lower() == "dagster":
             continue
-        for key in _tick_keys(fields, slug, due_date):
-            by_key.setdefault(key, []).append(record)
-    return by_key
+        for key in keys_from_fields(fields) or {derive_key(fields).key or ""}:
+            parts = key.split(KEY_SEPARATOR)
+            if len(parts) == 4:
+                index.setdefault((parts[0], parts[3]), {}).setdefault(key, []).append(record)
+    return index
 
 
 def _intercepted(fields: Mapping[str, Any]) -> bool:
     return str(fields.get("Status") or "").strip().lower() == INTERCEPTED
 
 
-def diff_shadow(plan: ShadowPlan, records: Iterable[Mapping[str, Any]]) -> ShadowDiff:
-    """Compare a plan with the records stored since its tick (any table order, any spelling)."""
-    written = n8n_tasks_of_tick(records, plan.slug, plan.due_date)
+def _compare(plan: ShadowPlan, written: Mapping[str, list[Mapping[str, Any]]]) -> ShadowDiff:
     different: dict[str, str] = {}
     for key in sorted(set(plan.tasks) & set(written)):
         fields = written[key][0]["fields"]
@@ -120,6 +114,16 @@ def diff_shadow(plan: ShadowPlan, records: Iterable[Mapping[str, Any]]) -> Shado
         n8n_duplicates={key: tuple(r["id"] for r in found) for key, found in sorted(written.items()) if len(found) > 1},
         compared_tasks=len(set(plan.tasks) | set(written)),
     )
+
+
+def diff_shadows(plans: Iterable[ShadowPlan], records: Iterable[Mapping[str, Any]]) -> list[ShadowDiff]:
+    """Compare each plan with the records stored since its tick (any table order, any spelling)."""
+    index = index_n8n_tasks(records)
+    return [_compare(plan, index.get((plan.slug, plan.due_date.isoformat()), {})) for plan in plans]
+
+
+def diff_shadow(plan: ShadowPlan, records: Iterable[Mapping[str, Any]]) -> ShadowDiff:
+    return diff_shadows([plan], records)[0]
 
 
 def ready_to_compare(plan: ShadowPlan, now: dt.datetime) -> bool:
