@@ -2,9 +2,9 @@
 
 1. Airtable requests of one ``cutover_readiness`` comparison, counted by the local Airtable
    server at the real limit (5 requests/s, 30 s penalty): 16 playbooks in shadow, one daily
-   tick each, n8n having written 200 tasks per playbook (plus every third tick twice), on a
-   table with 20,000 older records. Minimum: ceil(records changed since the oldest tick / 100)
-   + 1 (the Playbooks table, read to know who is in shadow).
+   tick each, n8n having written 200 tasks per playbook (every third task twice), on a table
+   with 20,000 older records. Minimum: ceil(records changed since a day before the oldest tick
+   / 100) + 1 (the Playbooks table, read to know who is in shadow).
 2. Compute of ``diff_shadow`` at scale: 16 plans of 2,000 tasks against 100,000 records changed
    since the ticks, in a fresh process for its peak memory.
 
@@ -24,11 +24,10 @@ from pathlib import Path
 from bench.airtable_costs import BASE, TOKEN, client_for
 from bench.synthetic import synthetic_tasks
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
-from clawbot_assets.assets.cutover_readiness import compare_settled_plans, playbooks_in_shadow
-from clawbot_assets.assets.shadow_events import ShadowHistory
 from clawbot_assets.demo.data import playbook_records
 from clawbot_assets.domain.keys import compose_key
-from clawbot_assets.domain.shadow import SETTLE, ShadowPlan, diff_shadows
+from clawbot_assets.domain.shadow import SETTLE, ShadowHistory, ShadowPlan, diff_shadows
+from clawbot_assets.services.cutover import compare_settled_plans, playbooks_in_shadow
 from tests.fakes.airtable_server import FakeAirtable
 
 TICK = dt.datetime(2026, 11, 25, 7, 0, tzinfo=dt.timezone.utc)

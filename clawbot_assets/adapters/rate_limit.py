@@ -32,7 +32,7 @@ import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from pyrate_limiter import AbstractBucket, Rate, RateItem
 
@@ -59,6 +59,16 @@ def redact_url(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def with_password(url: str | None, password: str | None) -> str | None:
+    """``url`` with ``password`` set for its user; unchanged without a password."""
+    if not url or not password:
+        return url
+    parts = urlsplit(url)
+    credentials, _, host = parts.netloc.rpartition("@")
+    user = credentials.partition(":")[0]  # already percent-encoded, as written in the URL
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 class SharedRateLimiter:

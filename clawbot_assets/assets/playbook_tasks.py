@@ -7,8 +7,8 @@ import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbooks import playbooks
-from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.assets.shadow_events import plan_observation
+from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SHADOW_TAG, SKIPPED_TAG
 from clawbot_assets.observability.logs import for_task
 from clawbot_assets.partitions import playbook_partitions
@@ -57,10 +57,7 @@ def playbook_tasks(
         yield dg.AssetObservation(asset_key=context.asset_key, partition=slug, metadata={"skipped": report.skipped})
         return
     if report.shadow_plan is not None:
-        plan = report.shadow_plan
-        context.log.info(f"playbook {report.playbook.name!r} is in shadow: {len(plan.tasks)} tasks computed, none written")
-        context.instance.add_run_tags(context.run.run_id, {SHADOW_TAG: f"would write {len(plan.tasks)} tasks"})
-        yield plan_observation(plan)
+        yield from shadow_outcome(context, report)
         return
     for key in report.intercepted_keys:
         context.log.info(for_task(key, "deal flagged do-not-contact in HubSpot: its task was created intercepted"))
@@ -68,6 +65,20 @@ def playbook_tasks(
     if report.ambiguous or report.key_mismatch:
         raise dg.Failure(description=held_back_description(report), metadata={**metadata, **held_back_metadata(report)})
     yield dg.MaterializeResult(metadata=metadata)
+
+
+def shadow_outcome(context: dg.AssetExecutionContext, report: PlaybookRunReport) -> Iterator[dg.AssetObservation]:
+    """A scheduled tick records its plan, to be compared with n8n's writes of the same tick. A
+    manual run has no n8n tick to compare with: it says what it computed and records no plan."""
+    plan = report.shadow_plan
+    assert plan is not None
+    context.log.info(f"playbook {report.playbook.name!r} is in shadow: {len(plan.tasks)} tasks computed, none written")
+    context.instance.add_run_tags(context.run.run_id, {SHADOW_TAG: f"would write {len(plan.tasks)} tasks"})
+    if SCHEDULED_FOR_TAG in context.run.tags:
+        yield plan_observation(plan)
+    else:
+        note = f"manual run in shadow: {len(plan.tasks)} tasks computed, none written, not compared (no n8n tick)"
+        yield dg.AssetObservation(asset_key=context.asset_key, partition=plan.slug, metadata={"shadow": note})
 
 
 def held_back_description(report: PlaybookRunReport) -> str:

@@ -9,12 +9,11 @@ the same history. Only the metadata keys below are read back; renaming one loses
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import dagster as dg
 
-from clawbot_assets.domain.shadow import LOOKBACK, ShadowDiff, ShadowPlan, ready_to_compare
+from clawbot_assets.domain.shadow import LOOKBACK, ShadowDiff, ShadowHistory, ShadowPlan
 
 ASSET_KEY = dg.AssetKey("playbook_tasks")
 PHASE, PLAN, DIFF = "shadow_phase", "plan", "diff"
@@ -51,23 +50,6 @@ def diff_observation(diff: ShadowDiff) -> dg.AssetObservation:
     )
 
 
-@dataclass
-class ShadowHistory:
-    #: The latest plan recorded for each (slug, tick).
-    plans: dict[tuple[str, dt.datetime], ShadowPlan] = field(default_factory=dict)
-    diffs: dict[tuple[str, dt.datetime], ShadowDiff] = field(default_factory=dict)
-
-    def to_compare(self, now: dt.datetime) -> list[ShadowPlan]:
-        """Plans not compared yet whose tick n8n has had time to write."""
-        return [plan for key, plan in sorted(self.plans.items()) if key not in self.diffs and ready_to_compare(plan, now)]
-
-    def add_diff(self, diff: ShadowDiff) -> None:
-        self.diffs[(diff.slug, diff.tick)] = diff
-
-    def diffs_of(self, slug: str) -> list[ShadowDiff]:
-        return [diff for (diff_slug, _), diff in sorted(self.diffs.items()) if diff_slug == slug]
-
-
 def _value(metadata: Mapping[str, Any], name: str, default: Any = None) -> Any:
     entry = metadata.get(name)
     return default if entry is None else getattr(entry, "value", entry)
@@ -78,8 +60,7 @@ def _utc(text: str) -> dt.datetime:
 
 
 def read_shadow_history(instance: dg.DagsterInstance, now: dt.datetime) -> ShadowHistory:
-    """Every shadow plan and diff of the last ``LOOKBACK``, oldest first (a later one replaces an
-    earlier one of the same tick: a re-executed run)."""
+    """Every shadow plan and diff of the last ``LOOKBACK``, folded oldest first."""
     records_filter = dg.AssetRecordsFilter(asset_key=ASSET_KEY, after_timestamp=(now - LOOKBACK).timestamp())
     history, cursor = ShadowHistory(), None
     while True:
@@ -92,7 +73,7 @@ def read_shadow_history(instance: dg.DagsterInstance, now: dt.datetime) -> Shado
                 continue
             tick, due = _utc(str(_value(metadata, _TICK))), dt.date.fromisoformat(str(_value(metadata, _DUE)))
             if phase == PLAN:
-                history.plans[(slug, tick)] = ShadowPlan(slug, tick, due, dict(_value(metadata, _TASKS, {})))
+                history.add_plan(ShadowPlan(slug, tick, due, dict(_value(metadata, _TASKS, {}))))
             else:
                 history.add_diff(ShadowDiff(
                     slug=slug,

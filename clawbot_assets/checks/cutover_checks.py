@@ -5,16 +5,18 @@ import datetime as dt
 
 import dagster as dg
 
-from clawbot_assets.assets.cutover_readiness import assess, cutover_readiness, playbooks_in_shadow
+from clawbot_assets.assets.cutover_readiness import cutover_readiness
 from clawbot_assets.assets.shadow_events import read_shadow_history
 from clawbot_assets.names import AIRTABLE_POOL, Checks
 from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.services.cutover import assess, playbooks_in_shadow
 
 
 @dg.asset_check(asset=cutover_readiness, name=Checks.CUTOVER_READINESS, pool=AIRTABLE_POOL)
 def cutover_readiness_check(context: dg.AssetCheckExecutionContext, ssot: SsotResource) -> dg.AssetCheckResult:
     """Every playbook whose Scheduler is shadow has 7 consecutive days of empty shadow diffs
-    (WARN: a playbook not ready yet is not an incident; its cut-over waits)."""
+    (WARN: a playbook not ready yet is not an incident; its cut-over waits). With no playbook in
+    shadow there is nothing to wait for, and it passes, saying so."""
     now = dt.datetime.now(dt.timezone.utc)
     assessments = assess(read_shadow_history(context.instance, now), playbooks_in_shadow(ssot.client()), now)
     offenders = {a.playbook.name: a.readiness.reason for a in assessments if not a.readiness.ready}
@@ -25,5 +27,8 @@ def cutover_readiness_check(context: dg.AssetCheckExecutionContext, ssot: SsotRe
             "offenders": dg.MetadataValue.json(offenders),
             "ready": dg.MetadataValue.json(sorted(a.playbook.name for a in assessments if a.readiness.ready)),
             "playbooks_in_shadow": dg.MetadataValue.int(len(assessments)),
+            "summary": dg.MetadataValue.text(
+                f"{len(assessments) - len(offenders)} of {len(assessments)} playbooks in shadow are ready" if assessments else "no playbook is in shadow"
+            ),
         },
     )

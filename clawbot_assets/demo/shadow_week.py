@@ -1,7 +1,7 @@
 """``python -m clawbot_assets.demo shadow-week [slug]``: a week of shadow mode, simulated.
 
-It puts one playbook in shadow, then for each tick of its cron over the last 7 days plays both
-sides: n8n's old worker writes the tick's tasks the way it did (loose spelling, no Key, every
+Embedded backend only. It puts one playbook in shadow, then for each settled tick of its cron
+over the last 8 days plays both sides: n8n's old worker writes the tick's tasks the way it did (loose spelling, no Key, every
 third tick fired twice), and Dagster runs the playbook in shadow for the same tick. Finally it
 materialises ``cutover_readiness``, whose check then passes for that playbook.
 """
@@ -9,17 +9,16 @@ materialises ``cutover_readiness``, whose check then passes for that playbook.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import dagster as dg
-from croniter import croniter
 
 from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient
 from clawbot_assets.domain.keys import DEFAULT_STEP
-from clawbot_assets.domain.shadow import CLEAN_DAYS_REQUIRED, SETTLE
-from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON, due_date_for
+from clawbot_assets.domain.shadow import CLEAN_DAYS_REQUIRED, SETTLE, settled_ticks
+from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON, INTERCEPTED_STATUS, NEW_TASK_STATUS, due_date_for
 from clawbot_assets.names import CUTOVER_READINESS, PLAYBOOK_PARTITIONS, PLAYBOOK_RUN_JOB, SCHEDULED_FOR_TAG
+from clawbot_assets.resources.ssot import LocalSsotResource
 from clawbot_assets.services.playbook_run import load_playbook
 
 DEFAULT_PLAYBOOK = "renewal_reminder_30_days"
@@ -37,7 +36,7 @@ def write_like_n8n(ssot: SsotClient, crm: CrmClient, slug: str, tick: dt.datetim
     due = due_date_for(playbook, tick)
     rows = []
     for deal in crm.deals_in_stage(playbook.trigger.pipeline_id, playbook.trigger.stage_id):
-        status = {"Status": "intercepted", "Intercept Reason": DO_NOT_CONTACT_REASON} if deal.do_not_contact else {"Status": "pending"}
+        status = {"Status": INTERCEPTED_STATUS, "Intercept Reason": DO_NOT_CONTACT_REASON} if deal.do_not_contact else {"Status": NEW_TASK_STATUS}
         rows.append({
             "Playbook": f" {playbook.name} ",
             "Deal ID": deal.id,
@@ -51,25 +50,21 @@ def write_like_n8n(ssot: SsotClient, crm: CrmClient, slug: str, tick: dt.datetim
     return len(rows) * firings
 
 
-def shadow_ticks(cron: str, timezone: str, now: dt.datetime, days: int = CLEAN_DAYS_REQUIRED) -> list[dt.datetime]:
-    """The cron's ticks over the last ``days`` days that are old enough to be compared."""
-    iterator = croniter(cron, (now - dt.timedelta(days=days)).astimezone(ZoneInfo(timezone)))
-    ticks = []
-    while (tick := iterator.get_next(dt.datetime)) <= now - SETTLE:
-        ticks.append(tick)
-    return ticks
-
-
 def simulate_shadow_week(defs: dg.Definitions, instance: dg.DagsterInstance, slug: str, now: dt.datetime | None = None) -> dg.ExecuteInProcessResult:
     now = now or dt.datetime.now(dt.timezone.utc)
     resources = defs.resources
+    if not isinstance(resources["ssot"], LocalSsotResource):
+        raise RuntimeError(
+            f"shadow-week writes simulated n8n tasks: it runs on the embedded backend only, not on {resources['ssot'].describe()}"
+        )
     ssot, crm = resources["ssot"].client(), resources["crm"].client()
     put_in_shadow(ssot, slug)
     playbook = load_playbook(ssot, slug)
     if not instance.has_dynamic_partition(PLAYBOOK_PARTITIONS, slug):
         instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, [slug])
     job = defs.resolve_job_def(PLAYBOOK_RUN_JOB)
-    for index, tick in enumerate(shadow_ticks(playbook.cron, playbook.timezone, now)):
+    window = dt.timedelta(days=CLEAN_DAYS_REQUIRED + 1)
+    for index, tick in enumerate(settled_ticks(playbook.cron, playbook.timezone, now - window, now - SETTLE)):
         write_like_n8n(ssot, crm, slug, tick, firings=2 if index % 3 == 0 else 1)
         job.execute_in_process(instance=instance, partition_key=slug, tags={SCHEDULED_FOR_TAG: tick.isoformat()})
     return defs.resolve_implicit_global_asset_job_def().execute_in_process(

@@ -3,7 +3,7 @@
 A playbook whose Scheduler is ``shadow`` is still written by n8n. Dagster runs it on its own
 schedule, computes its tasks (a ``ShadowPlan``) and writes nothing. Once n8n has had time to
 write the same tick (``SETTLE``), the plan is compared by Key with the tasks n8n stored for that
-playbook and due date (``diff_shadow``):
+playbook and due date (``diff_shadows``):
 
 - *missing*: Dagster would write the task, n8n did not;
 - *extra*: n8n wrote a task Dagster would not;
@@ -14,7 +14,9 @@ n8n storing one task several times (its known double firing) is counted apart, a
 ``n8n_duplicates``: that is the bug the cut-over fixes, not a difference in what is computed.
 
 A playbook is ready to cut over (``readiness``) when every tick of its cron over at least 7
-consecutive days, up to the latest one old enough to compare, has an empty diff.
+consecutive days, up to the latest one old enough to judge, has an empty diff. Ticks are
+matched by their wall-clock time in the playbook's timezone, so the hour a clock goes back,
+which croniter yields twice and Dagster fires once, counts once.
 """
 
 from __future__ import annotations
@@ -27,14 +29,20 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from clawbot_assets.domain.keys import KEY_SEPARATOR, derive_key, key_disagrees_with_fields, keys_from_fields
+from clawbot_assets.domain.tasks import INTERCEPTED_STATUS, SOURCE
 
 #: How long after a tick n8n is given to finish writing it before the tick is compared.
 SETTLE = dt.timedelta(minutes=10)
+#: A tick with no plan yet is not held against the playbook until this long after it: its run
+#: may still be queued behind others (one HubSpot-bound run at a time in production).
+GRACE = dt.timedelta(hours=2)
+#: n8n's tasks of a tick are looked for among the records changed since this long before it:
+#: a playbook that fires several times a day finds the day's tasks already written.
+READ_BACK = dt.timedelta(days=1)
 #: Consecutive days of empty diffs a playbook needs before it is cut over.
 CLEAN_DAYS_REQUIRED = 7
-#: How far back ticks are looked for; longer than any streak that matters.
-LOOKBACK = dt.timedelta(days=30)
-INTERCEPTED = "intercepted"
+#: How far back ticks are looked for: two ticks of a monthly playbook.
+LOOKBACK = dt.timedelta(days=40)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,28 @@ class ShadowDiff:
         return ", ".join(parts) + f" (tick {self.tick.isoformat(timespec='minutes')})"
 
 
+@dataclass
+class ShadowHistory:
+    """The plans and diffs recorded so far, by (slug, tick in UTC); a later one replaces an
+    earlier one of the same tick (a re-executed run)."""
+
+    plans: dict[tuple[str, dt.datetime], ShadowPlan] = field(default_factory=dict)
+    diffs: dict[tuple[str, dt.datetime], ShadowDiff] = field(default_factory=dict)
+
+    def add_plan(self, plan: ShadowPlan) -> None:
+        self.plans[(plan.slug, plan.tick.astimezone(dt.timezone.utc))] = plan
+
+    def add_diff(self, diff: ShadowDiff) -> None:
+        self.diffs[(diff.slug, diff.tick.astimezone(dt.timezone.utc))] = diff
+
+    def to_compare(self, now: dt.datetime) -> list[ShadowPlan]:
+        """Plans not compared yet whose tick n8n has had time to write."""
+        return [plan for key, plan in sorted(self.plans.items()) if key not in self.diffs and now - plan.tick >= SETTLE]
+
+    def diffs_of(self, slug: str) -> list[ShadowDiff]:
+        return [diff for (diff_slug, _), diff in sorted(self.diffs.items()) if diff_slug == slug]
+
+
 def index_n8n_tasks(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, list[Mapping[str, Any]]]]:
     """The records not written by Dagster, by (playbook slug, due date) and Key: each record's
     fields read under either slash-date convention, else its stored Key when they make none.
@@ -78,7 +108,7 @@ def index_n8n_tasks(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str
     index: dict[tuple[str, str], dict[str, list[Mapping[str, Any]]]] = {}
     for record in records:
         fields = record.get("fields", {})
-        if str(fields.get("Source") or "").strip().lower() == "dagster":
+        if str(fields.get("Source") or "").strip().lower() == SOURCE:
             continue
         for key in keys_from_fields(fields) or {derive_key(fields).key or ""}:
             parts = key.split(KEY_SEPARATOR)
@@ -88,46 +118,57 @@ def index_n8n_tasks(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str
 
 
 def _intercepted(fields: Mapping[str, Any]) -> bool:
-    return str(fields.get("Status") or "").strip().lower() == INTERCEPTED
+    return str(fields.get("Status") or "").strip().lower() == INTERCEPTED_STATUS
+
+
+def _difference(would_intercept: bool, stored: list[Mapping[str, Any]]) -> str | None:
+    """What differs between Dagster's task and n8n's copies of it (any copy), if anything."""
+    for record in stored:
+        fields = record["fields"]
+        if key_disagrees_with_fields(fields):
+            return f"n8n stored Key {fields.get('Key')!r} on this task ({record['id']})"
+        if would_intercept != _intercepted(fields):
+            if would_intercept:
+                return f"Dagster intercepts it (deal flagged do-not-contact), n8n did not ({record['id']})"
+            return f"n8n intercepted it ({fields.get('Intercept Reason') or 'no reason'}), Dagster would not ({record['id']})"
+    return None
 
 
 def _compare(plan: ShadowPlan, written: Mapping[str, list[Mapping[str, Any]]]) -> ShadowDiff:
-    different: dict[str, str] = {}
-    for key in sorted(set(plan.tasks) & set(written)):
-        fields = written[key][0]["fields"]
-        would_intercept = plan.tasks[key] == INTERCEPTED
-        if key_disagrees_with_fields(fields):
-            different[key] = f"n8n stored Key {fields.get('Key')!r} on this task"
-        elif would_intercept != _intercepted(fields):
-            different[key] = (
-                "Dagster intercepts it (deal flagged do-not-contact), n8n did not"
-                if would_intercept
-                else f"n8n intercepted it ({fields.get('Intercept Reason') or 'no reason'}), Dagster would not"
-            )
+    both = sorted(set(plan.tasks) & set(written))
+    differences = {key: _difference(plan.tasks[key] == INTERCEPTED_STATUS, written[key]) for key in both}
     return ShadowDiff(
         slug=plan.slug,
         tick=plan.tick,
         due_date=plan.due_date,
         missing=tuple(sorted(set(plan.tasks) - set(written))),
         extra=tuple(sorted(set(written) - set(plan.tasks))),
-        different=different,
+        different={key: why for key, why in differences.items() if why},
         n8n_duplicates={key: tuple(r["id"] for r in found) for key, found in sorted(written.items()) if len(found) > 1},
         compared_tasks=len(set(plan.tasks) | set(written)),
     )
 
 
 def diff_shadows(plans: Iterable[ShadowPlan], records: Iterable[Mapping[str, Any]]) -> list[ShadowDiff]:
-    """Compare each plan with the records stored since its tick (any table order, any spelling)."""
+    """Compare each plan with the records changed since ``READ_BACK`` before its tick (any
+    table order, any spelling)."""
     index = index_n8n_tasks(records)
     return [_compare(plan, index.get((plan.slug, plan.due_date.isoformat()), {})) for plan in plans]
 
 
-def diff_shadow(plan: ShadowPlan, records: Iterable[Mapping[str, Any]]) -> ShadowDiff:
-    return diff_shadows([plan], records)[0]
+def settled_ticks(cron: str, timezone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The cron's ticks in (start, end], oldest first, one per wall-clock time."""
+    iterator = croniter(cron, start.astimezone(ZoneInfo(timezone)))
+    ticks: list[dt.datetime] = []
+    while (tick := iterator.get_next(dt.datetime)) <= end:
+        if not ticks or _wall_clock(ticks[-1]) != _wall_clock(tick):
+            ticks.append(tick)
+    return ticks
 
 
-def ready_to_compare(plan: ShadowPlan, now: dt.datetime) -> bool:
-    return now - plan.tick >= SETTLE
+def _wall_clock(tick: dt.datetime, timezone: str | None = None) -> dt.datetime:
+    local = tick.astimezone(ZoneInfo(timezone)) if timezone else tick
+    return local.replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -140,27 +181,20 @@ class Readiness:
     reason: str
 
 
-def _ticks(cron: str, timezone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """The cron's ticks in (start, end], oldest first."""
-    iterator = croniter(cron, start.astimezone(ZoneInfo(timezone)))
-    ticks = []
-    while (tick := iterator.get_next(dt.datetime)) <= end:
-        ticks.append(tick)
-    return ticks
-
-
 def readiness(slug: str, cron: str, timezone: str, diffs: Iterable[ShadowDiff], now: dt.datetime) -> Readiness:
     """Walk back from the latest tick old enough to compare; every tick must have an empty diff.
 
-    A tick with no diff (the shadow schedule was off, its run failed, or it predates the
-    shadow) ends the run of clean ticks, as does a non-empty diff.
+    A tick with no diff ends the run of clean ticks (the shadow schedule was off, its run
+    failed, or it predates the shadow), as does a non-empty diff, except a tick younger than
+    ``GRACE``, whose run may still be queued: it is not judged yet.
     """
-    by_tick = {diff.tick.astimezone(dt.timezone.utc): diff for diff in diffs}
-    ticks = _ticks(cron, timezone, now - LOOKBACK, now - SETTLE)
+    by_tick = {_wall_clock(diff.tick, timezone): diff for diff in diffs}
     clean: list[dt.datetime] = []
-    blocker = "no shadow tick has been compared yet"
-    for tick in reversed(ticks):
-        diff = by_tick.get(tick.astimezone(dt.timezone.utc))
+    blocker: str | None = None
+    for tick in reversed(settled_ticks(cron, timezone, now - LOOKBACK, now - SETTLE)):
+        diff = by_tick.get(_wall_clock(tick))
+        if diff is None and now - tick < GRACE:
+            continue
         if diff is None:
             blocker = f"no shadow diff for the tick of {tick.isoformat(timespec='minutes')}"
             break
@@ -169,8 +203,9 @@ def readiness(slug: str, cron: str, timezone: str, diffs: Iterable[ShadowDiff], 
             break
         clean.append(tick)
     if not clean:
-        return Readiness(slug, False, 0, None, blocker)
+        return Readiness(slug, False, 0, None, blocker or "no shadow tick has been compared yet")
     days = (clean[0].date() - clean[-1].date()).days + 1
     if days >= CLEAN_DAYS_REQUIRED:
         return Readiness(slug, True, days, clean[-1], f"{days} consecutive days of empty shadow diffs")
-    return Readiness(slug, False, days, clean[-1], f"{days} of {CLEAN_DAYS_REQUIRED} days clean so far; before that, {blocker}")
+    before = blocker or f"no earlier tick in the last {LOOKBACK.days} days"
+    return Readiness(slug, False, days, clean[-1], f"{days} of {CLEAN_DAYS_REQUIRED} days clean so far; before that, {before}")

@@ -25,6 +25,7 @@ IDENTITY_FIELDS = ("Key", "Playbook", "Deal ID", "Step", "Due Date")
 #: The only field an upsert request carries (its ``fieldsToMergeOn``).
 MERGE_FIELD = "Key"
 NEW_TASK_STATUS = "pending"
+INTERCEPTED_STATUS = "intercepted"
 SOURCE = "dagster"
 #: A deal flagged do-not-contact still gets its task, born intercepted with this reason, so
 #: the run says what happened to it instead of silently dropping it (DESIGN §3 guardrails).
@@ -52,7 +53,7 @@ def task_rows(playbook: Playbook, deal_ids: Iterable[str], due_date: dt.date, st
 def new_task(row: Mapping[str, Any], do_not_contact: bool) -> dict[str, Any]:
     """Identity and initial state of a task: pending, or intercepted for a do-not-contact deal."""
     if do_not_contact:
-        return {**row, "Status": "intercepted", "Intercept Reason": DO_NOT_CONTACT_REASON, "Source": SOURCE}
+        return {**row, "Status": INTERCEPTED_STATUS, "Intercept Reason": DO_NOT_CONTACT_REASON, "Source": SOURCE}
     return {**row, "Status": NEW_TASK_STATUS, "Source": SOURCE}
 
 

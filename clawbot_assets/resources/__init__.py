@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from typing import Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import dagster as dg
 
@@ -29,6 +29,7 @@ from clawbot_assets.resources.backends import (
     DEFAULT_DATA_DIR,
     DEFAULT_UI_URL,
     DLQ_URL,
+    INSTANCE_LIMITER,
     KEY_INDEX_SWITCH,
     LIVE_PAGE_DIR,
     METRICS_SWITCH,
@@ -119,6 +120,9 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
         return LocalSsotResource(data_dir=data_dir)
     if backend != "airtable":
         return MisconfiguredSsotResource(problem=_unknown(SSOT_SWITCH, ("local", "airtable")))
+    limiter = rate_limiter_from_env(environ, resolve_secrets)
+    if isinstance(limiter, str):
+        return MisconfiguredSsotResource(problem=limiter)
     return AirtableSsotResource(
         secrets=secrets_from_env(environ),
         base_id=environ.get("AIRTABLE_BASE_ID"),
@@ -126,8 +130,27 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
         endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
         archive_table=environ.get("AIRTABLE_ARCHIVE_TABLE"),
         archive_dir=environ.get(DATA_DIR),
-        rate_limiter_url=_secret(environ, RATE_LIMITER_URL, resolve_secrets),
+        **limiter,
     )
+
+
+def rate_limiter_from_env(environ: Environ, resolve_secrets: bool) -> dict | str:
+    """``CLAWBOT_RATE_LIMITER_URL``: a URL, or ``instance`` for a bucket in the Dagster
+    instance's own Postgres (``DAGSTER_POSTGRES_*``, as the production dagster.yaml reads
+    them), so every ECS task shares it with no second database and no URL to assemble. The
+    password stays an ``EnvVar`` of its own; the URL shown in the UI has none. A string says
+    what is missing."""
+    if (environ.get(RATE_LIMITER_URL) or "").strip().lower() != INSTANCE_LIMITER:
+        return {"rate_limiter_url": _secret(environ, RATE_LIMITER_URL, resolve_secrets)}
+    missing = [name for name in ("DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_HOST", "DAGSTER_POSTGRES_DB") if not environ.get(name)]
+    if missing:
+        return f"{RATE_LIMITER_URL}=instance needs {', '.join(missing)} (the Dagster instance's Postgres) to be set"
+    user, host, db = (quote(environ[name], safe="") for name in ("DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_HOST", "DAGSTER_POSTGRES_DB"))
+    port = environ.get("DAGSTER_POSTGRES_PORT") or "5432"
+    return {
+        "rate_limiter_url": f"postgresql://{user}@{host}:{port}/{db}",
+        "rate_limiter_password": _secret(environ, "DAGSTER_POSTGRES_PASSWORD", resolve_secrets),
+    }
 
 
 def crm_from_env(environ: Environ) -> CrmResource:

@@ -70,10 +70,13 @@ class AirtableSsotResource(SsotResource):
     """Where the per-base request budget is shared: ``postgresql://...`` across containers;
     by default a SQLite file in ``data_dir``, shared by the processes of one host. Like the API
     key, it stays an ``EnvVar`` inside Dagster: a Postgres URL can hold a password."""
+    rate_limiter_password: Optional[str] = Field(default=None, repr=False)
+    """The password of a Postgres ``rate_limiter_url`` that carries none (the instance's own
+    database, ``CLAWBOT_RATE_LIMITER_URL=instance``)."""
     penalty_seconds: float = DEFAULT_PENALTY_WAIT
 
     def client(self) -> SsotClient:
-        from clawbot_assets.adapters.rate_limit import rate_limiter_for
+        from clawbot_assets.adapters.rate_limit import rate_limiter_for, with_password
         from clawbot_assets.adapters.ssot_airtable import AirtableSsot
         from clawbot_assets.adapters.ssot_local import LocalSsot
 
@@ -84,7 +87,8 @@ class AirtableSsotResource(SsotResource):
             base_id,
             endpoint_url=self.endpoint_url or None,
             rate_limiter=rate_limiter_for(
-                self.rate_limiter_url or f"sqlite:///{local_path(self.data_dir, RATE_LIMIT_FILE)}",
+                with_password(self.rate_limiter_url, self.rate_limiter_password)
+                or f"sqlite:///{local_path(self.data_dir, RATE_LIMIT_FILE)}",
                 name=f"airtable:{base_id}",
             ),
             penalty_seconds=self.penalty_seconds,

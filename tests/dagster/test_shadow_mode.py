@@ -5,17 +5,23 @@ after a simulated shadow week, on both SSOT backends."""
 import datetime as dt
 
 import dagster as dg
+import pytest
 
-from clawbot_assets.adapters.ssot import TASKS_TABLE
+from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
+from clawbot_assets.demo.data import playbook_records
 from clawbot_assets.demo.shadow_week import DEFAULT_PLAYBOOK, put_in_shadow, simulate_shadow_week, write_like_n8n
 from clawbot_assets.domain.playbook import validate_playbooks
+from clawbot_assets.domain.shadow import SETTLE, settled_ticks
 from clawbot_assets.names import CUTOVER_READINESS, PLAYBOOK_PARTITIONS, SCHEDULED_FOR_TAG, SHADOW_TAG, Checks
 from schedules.playbook_schedules import build_playbook_schedules
+from tests.conftest import BASE_ID, TOKEN, airtable_resource
 from tests.dagster.helpers import defs_for, table_state
+from tests.fakes.airtable_server import FakeAirtable
 
 SLUG = DEFAULT_PLAYBOOK
-NOW = dt.datetime.now(dt.timezone.utc)
-TICK = (NOW - dt.timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
+#: The playbook's latest tick old enough to compare (its cron is daily at 07:00 UTC), whatever
+#: the time of day the test runs at.
+TICK = settled_ticks("0 7 * * *", "UTC", dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2), dt.datetime.now(dt.timezone.utc) - SETTLE)[-1]
 
 
 def shadow_run(defs, instance, tick=TICK):
@@ -84,12 +90,41 @@ def test_the_cutover_check_passes_once_a_shadow_week_is_simulated(local_resource
     assert len(diffs) >= 7 and all(d["shadow_diff"].value == "empty" for d in diffs)
     assert any(d["n8n_duplicate_keys"].value for d in diffs), "n8n's double firing is seen, and does not block"
     (row,) = result.asset_materializations_for_node(CUTOVER_READINESS)[0].metadata["readiness"].value.records
-    assert row.data["ready"] and row.data["clean_days"] == 7
+    assert row.data["ready"] and row.data["clean_days"] >= 7
+
+
+def test_a_manual_shadow_run_records_no_plan_to_compare(local_resources, instance):
+    defs = defs_for(local_resources)
+    put_in_shadow(local_resources["ssot"].client(), SLUG)
+    instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, [SLUG])
+    result = defs.resolve_job_def("playbook_run").execute_in_process(instance=instance, partition_key=SLUG)
+    assert result.success and shadow_observations(instance, "plan") == []
+    (observation,) = instance.fetch_observations(dg.AssetKey("playbook_tasks"), limit=1).records
+    assert "not compared (no n8n tick)" in observation.asset_observation.metadata["shadow"].value
+
+
+def test_a_shadow_playbook_with_a_broken_cron_does_not_break_the_others(local_resources, instance):
+    defs = defs_for(local_resources)
+    ssot = local_resources["ssot"].client()
+    put_in_shadow(ssot, "stale_deal_nudge")
+    [row] = [r for r in ssot.list_records(PLAYBOOKS_TABLE) if r["fields"]["Name"] == "Stale Deal Nudge"]
+    ssot.update(PLAYBOOKS_TABLE, [(row["id"], {"Cron": "every monday"})])
+    put_in_shadow(ssot, SLUG)
+    result = readiness_run(defs, instance)
+    (check,) = result.get_asset_check_evaluations()
+    assert result.success and set(check.metadata["offenders"].value) == {"Renewal Reminder — 30 Days"}
+
+
+def test_the_simulation_refuses_a_real_backend(local_resources, data_dir, instance):
+    with FakeAirtable(token=TOKEN) as server:
+        server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
+        resources = {**local_resources, "ssot": airtable_resource(server, data_dir)}
+        with pytest.raises(RuntimeError, match="embedded backend only"):
+            simulate_shadow_week(defs_for(resources), instance, SLUG)
+        assert server.total_requests == 0
 
 
 def test_a_shadow_playbook_schedule_runs_by_default():
-    from clawbot_assets.demo.data import playbook_records
-
     records = playbook_records()
     row = next(r for r in records if r["fields"]["Name"] == "Renewal Reminder — 30 Days")
     row["fields"]["Scheduler"] = "shadow"

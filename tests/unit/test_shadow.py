@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from clawbot_assets.domain.shadow import SETTLE, ShadowDiff, ShadowPlan, diff_shadow, readiness
+from clawbot_assets.domain.shadow import GRACE, SETTLE, ShadowDiff, ShadowPlan, diff_shadows, readiness, settled_ticks
 
 UTC = dt.timezone.utc
 TICK = dt.datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
@@ -16,6 +16,11 @@ def key(deal: str) -> str:
 def n8n_record(record_id: str, deal: str, **fields) -> dict:
     base = {"Playbook": " Renewal Reminder — 30 Days ", "Deal ID": deal, "Step": "1", "Due Date": DUE.strftime("%m/%d/%Y"), "Source": "n8n", "Status": "pending"}
     return {"id": record_id, "fields": {**base, **fields}}
+
+
+def diff_shadow(plan: ShadowPlan, records: list[dict]) -> ShadowDiff:
+    (diff,) = diff_shadows([plan], records)
+    return diff
 
 
 def plan(**tasks) -> ShadowPlan:
@@ -92,3 +97,43 @@ def test_a_weekly_playbook_is_ready_after_two_clean_ticks_a_week_apart():
     now = TICK + dt.timedelta(days=7) + SETTLE
     assert readiness("weekly", "0 7 * * 1", "UTC", weekly, now).ready
     assert not readiness("weekly", "0 7 * * 1", "UTC", weekly[1:], now).ready
+
+
+def test_plans_of_several_playbooks_and_days_are_compared_in_one_pass():
+    other = ShadowPlan("churn_rescue", TICK, DUE, {f"churn_rescue|101|1|{DUE.isoformat()}": "pending"})
+    records = [n8n_record("rec1", "101"), n8n_record("rec2", "101", Playbook="Churn Rescue")]
+    first, second = diff_shadows([plan(**{"101": "pending"}), other], records)
+    assert first.empty and second.empty and first.slug != second.slug
+
+
+def test_a_difference_on_any_copy_n8n_wrote_is_a_difference():
+    records = [n8n_record("rec1", "104", Status="intercepted"), n8n_record("rec2", "104", Status="pending")]
+    diff = diff_shadow(plan(**{"104": "intercepted"}), records)
+    assert "rec2" in diff.different[key("104")] and diff.n8n_duplicates == {key("104"): ("rec1", "rec2")}
+
+
+def test_the_hour_a_clock_goes_back_is_one_tick_not_two():
+    """croniter yields 01:30 EDT and 01:30 EST on 2025-11-02; Dagster fires once."""
+    start, end = dt.datetime(2025, 10, 29, 12, tzinfo=UTC), dt.datetime(2025, 11, 5, 12, tzinfo=UTC)
+    ticks = settled_ticks("30 1 * * *", "America/New_York", start, end)
+    assert len(ticks) == 7 and len({t.date() for t in ticks}) == 7
+    diffs = [ShadowDiff("ny", tick, tick.date()) for tick in ticks]
+    verdict = readiness("ny", "30 1 * * *", "America/New_York", diffs, end)
+    assert verdict.ready and verdict.clean_days == 7
+
+
+def test_a_tick_whose_run_may_still_be_queued_is_not_judged_yet():
+    diffs = clean_daily_diffs(0, 7)
+    just_after_next_tick = TICK + dt.timedelta(days=7) + SETTLE + dt.timedelta(minutes=20)
+    assert readiness("daily", "0 7 * * *", "UTC", diffs, just_after_next_tick).ready
+    late = readiness("daily", "0 7 * * *", "UTC", diffs, TICK + dt.timedelta(days=7) + GRACE)
+    assert not late.ready and "no shadow diff for the tick of 2026-11-09T07:00" in late.reason
+
+
+def test_a_monthly_playbook_is_ready_after_two_clean_ticks():
+    ticks = [dt.datetime(2026, 10, 1, 9, tzinfo=UTC), dt.datetime(2026, 11, 1, 9, tzinfo=UTC)]
+    now = ticks[-1] + GRACE
+    diffs = [ShadowDiff("monthly", tick, tick.date()) for tick in ticks]
+    assert readiness("monthly", "0 9 1 * *", "UTC", diffs, now).ready
+    one = readiness("monthly", "0 9 1 * *", "UTC", diffs[1:], now)
+    assert not one.ready and "1 of 7 days" in one.reason and "no shadow diff for the tick of 2026-10-01" in one.reason
