@@ -26,7 +26,7 @@ from bench.synthetic import synthetic_tasks
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.demo.data import playbook_records
 from clawbot_assets.domain.keys import compose_key
-from clawbot_assets.domain.shadow import SETTLE, ShadowHistory, ShadowPlan, diff_shadows
+from clawbot_assets.domain.shadow import READ_BACK, SETTLE, ShadowHistory, ShadowPlan, diff_shadows
 from clawbot_assets.services.cutover import compare_settled_plans, playbooks_in_shadow
 from tests.fakes.airtable_server import FakeAirtable
 
@@ -59,9 +59,12 @@ def shadow_playbook_rows() -> list[dict]:
 def requests_of_one_comparison(workdir: Path) -> None:
     print("1. one cutover_readiness comparison, 16 playbooks in shadow (real 5 requests/s limit)")
     records, plans = n8n_writes(200)
+    table = synthetic_tasks(20_000) + records
+    since = TICK - READ_BACK
+    changed = sum(1 for record in table if dt.datetime.fromisoformat(record["createdTime"].replace("Z", "+00:00")) >= since)
     with FakeAirtable(token=TOKEN) as server:
         server.seed(BASE, PLAYBOOKS_TABLE, shadow_playbook_rows())
-        server.seed(BASE, TASKS_TABLE, synthetic_tasks(20_000) + records)
+        server.seed(BASE, TASKS_TABLE, table)
         server.clear_log()
         client = client_for(server, workdir)
         history = ShadowHistory(plans={(slug, plan.tick): plan for slug, plan in plans.items()})
@@ -69,11 +72,10 @@ def requests_of_one_comparison(workdir: Path) -> None:
         diffs = compare_settled_plans(history, client, NOW)
         shadow = playbooks_in_shadow(client)
         seconds = time.perf_counter() - started
-    changed = len(records)
     minimum = math.ceil(changed / 100) + 1
     print(
         f"   {len(diffs)} diffs ({sum(d.empty for d in diffs)} empty, {sum(len(d.n8n_duplicates) for d in diffs)} keys n8n wrote twice), "
-        f"{len(shadow)} playbooks in shadow; {server.total_requests} requests against the minimum {minimum}; "
+        f"{len(shadow)} playbooks in shadow; {changed:,} records changed since a day before the tick; {server.total_requests} requests against the minimum {minimum}; "
         f"{server.provoked_429s} 429s; {seconds:.1f} s, {server.total_requests / seconds:.2f} requests/s of the 5/s ceiling"
     )
 
