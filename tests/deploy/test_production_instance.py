@@ -61,6 +61,13 @@ def test_the_production_instance_loads_with_postgres_the_queue_and_the_ecs_launc
         assert launcher.use_current_ecs_task_config and launcher.secrets_tags == []
         assert {"DAGSTER_POSTGRES_HOST", "DAGSTER_POSTGRES_DB"} <= set(launcher.env_vars)
         assert "DAGSTER_POSTGRES_PASSWORD" not in launcher.env_vars, "the password reaches runs as an ECS secret only"
+        # A daemon without these fails the launch instead of starting a run that paces Airtable
+        # alone or a dedupe that cannot archive.
+        assert {"CLAWBOT_RATE_LIMITER_URL", "AIRTABLE_ARCHIVE_TABLE"} <= set(launcher.env_vars)
+        # No task_definition: run task definitions stay copies of the daemon's (environment,
+        # secrets, execution role, logs); the run's task role comes from the container context.
+        assert launcher.task_definition is None and launcher.task_definition_dict == {}
+        assert launcher.task_role_arn is None
         assert instance.telemetry_enabled is False
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_resume_run_attempts == 0
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
@@ -125,3 +132,51 @@ def test_an_unreachable_instance_database_fails_naming_host_and_port_never_the_p
     assert f'connection to server at "127.0.0.1", port {port} failed: Connection refused' in chain, chain
     assert "Retrying failed database connection" in caplog.text and f"port {port}" in caplog.text
     assert secret not in chain and secret not in caplog.text
+
+
+RUN_ROLE = "arn:aws:iam::123456789012:role/clawbot-RunTaskRole-ABC"
+
+
+def run_from_the_code_server(container_context) -> dg.DagsterRun:
+    """A run as the daemon sees it: its origin carries the code server's container context."""
+    from dagster._core.code_pointer import ModuleCodePointer
+    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+
+    origin = JobPythonOrigin(
+        "nightly_dedupe",
+        RepositoryPythonOrigin(
+            executable_path="/usr/local/bin/python",
+            code_pointer=ModuleCodePointer("clawbot_assets.definitions", "defs", working_directory=None),
+            container_image="clawbot:1",
+            container_context=container_context,
+        ),
+    )
+    return dg.DagsterRun(job_name="nightly_dedupe", run_id="0" * 36, job_code_origin=origin)
+
+
+def test_the_run_task_role_comes_from_the_code_locations_container_context(tmp_path, monkeypatch):
+    """The production launcher with the container context the template gives the code server
+    (DAGSTER_CONTAINER_CONTEXT): the run's task role is CLAWBOT_RUN_TASK_ROLE_ARN as the daemon
+    has it; without the variable the launch fails rather than falling back to the daemon's role."""
+    import json
+
+    from dagster._core.errors import DagsterInvalidConfigError
+    from dagster_aws.ecs.container_context import EcsContainerContext
+    from moto import mock_aws
+
+    from tests.infra.test_run_role_and_environment import environment
+
+    context = json.loads(environment("CodeServerTaskDefinition")["DAGSTER_CONTAINER_CONTEXT"])
+    for name, value in {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    overrides = {"run_launcher": production_config()["run_launcher"]}
+    with mock_aws(), dg.instance_for_test(overrides=overrides, temp_dir=str(tmp_path)) as instance:
+        launcher = instance.run_launcher
+        assert isinstance(launcher, EcsRunLauncher)
+        monkeypatch.setenv("CLAWBOT_RUN_TASK_ROLE_ARN", RUN_ROLE)
+        assert EcsContainerContext.create_for_run(run_from_the_code_server(context), launcher).task_role_arn == RUN_ROLE
+        # The launcher alone names no role: the run would keep the daemon's.
+        assert EcsContainerContext.create_for_run(run_from_the_code_server(None), launcher).task_role_arn is None
+        monkeypatch.delenv("CLAWBOT_RUN_TASK_ROLE_ARN")
+        with pytest.raises(DagsterInvalidConfigError, match="CLAWBOT_RUN_TASK_ROLE_ARN"):
+            EcsContainerContext.create_for_run(run_from_the_code_server(context), launcher)

@@ -279,3 +279,155 @@ def test_the_code_server_name_is_the_one_the_webserver_and_daemon_dial(stack):
     registries = resources["CodeServerService"]["Properties"]["ServiceRegistries"]
     assert refers_to(registries[0]["RegistryArn"], "CodeServerDiscovery")
     assert f"{discovery['Name']}.{namespace['Name']}" == "code-server.clawbot.internal"
+
+
+def test_the_deployed_daemon_and_code_server_set_the_limiter_and_archive_and_keep_the_password_secret(stack):
+    definitions = _task_definitions(stack)
+    for name in ("DaemonTaskDefinition", "CodeServerTaskDefinition"):
+        (container,) = definitions[name]["containerDefinitions"]
+        environment = {item["name"]: item["value"] for item in container["environment"]}
+        secrets = {item["name"]: item["valueFrom"] for item in container["secrets"]}
+        assert environment["CLAWBOT_RATE_LIMITER_URL"] == "instance", name
+        assert environment["AIRTABLE_ARCHIVE_TABLE"] == "Dedupe Archive", name
+        assert "DAGSTER_POSTGRES_PASSWORD" in secrets and secrets["DAGSTER_POSTGRES_PASSWORD"].endswith(":password::"), name
+    for name, definition in definitions.items():
+        (container,) = definition["containerDefinitions"]
+        assert "DAGSTER_POSTGRES_PASSWORD" not in {item["name"] for item in container["environment"]}, name
+
+
+def _role_arn(stack, logical_id):
+    return client("iam").get_role(RoleName=stack["physical"][logical_id])["Role"]["Arn"]
+
+
+def _role_statements(stack, logical_id):
+    """Every statement of the deployed role's inline policies and of the managed policies the
+    template attaches to it (moto's CloudFormation creates the managed policies but does not
+    attach ``ManagedPolicyArns``, so the attachment is read from the template, the documents
+    from moto)."""
+    iam = client("iam")
+    name = stack["physical"][logical_id]
+    statements = []
+    for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        statements += iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]["Statement"]
+    attached = [stack["physical"][arn["Ref"]] for arn in TEMPLATE["Resources"][logical_id]["Properties"].get("ManagedPolicyArns", [])]
+    for policy_arn in attached:
+        policy = iam.get_policy(PolicyArn=policy_arn)["Policy"]
+        document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+        statements += (json.loads(document) if isinstance(document, str) else document)["Statement"]
+    return statements
+
+
+def _actions(statement):
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
+def test_the_deployed_run_role_cannot_launch_tasks_and_the_daemon_passes_only_two_roles(stack):
+    run_role = _role_statements(stack, "RunTaskRole")
+    granted = {action for statement in run_role for action in _actions(statement)}
+    assert "secretsmanager:GetSecretValue" in granted and "sqs:SendMessage" in granted
+    assert not any(action == "*" or action.split(":")[0] in ("ecs", "iam") for action in granted), granted
+    (passes,) = [statement for statement in _role_statements(stack, "DaemonTaskRole") if "iam:PassRole" in _actions(statement)]
+    assert sorted(passes["Resource"]) == sorted([_role_arn(stack, "TaskExecutionRole"), _role_arn(stack, "RunTaskRole")])
+    (daemon,) = _task_definitions(stack)["DaemonTaskDefinition"]["containerDefinitions"]
+    environment = {item["name"]: item["value"] for item in daemon["environment"]}
+    assert environment["CLAWBOT_RUN_TASK_ROLE_ARN"] == _role_arn(stack, "RunTaskRole")
+
+
+def _launch_run_as_the_daemon(stack, monkeypatch, tmp_path, container_context):
+    """Launch one run with the production EcsRunLauncher (deploy/dagster.yaml), in moto, from
+    inside the deployed daemon task: the task metadata endpoint and the ENI lookup, which moto
+    does not serve, answer as ECS would. Returns the run task's registered task definition."""
+    import dagster as dg
+    from dagster._core.code_pointer import ModuleCodePointer
+    from dagster._core.utils import make_new_run_id
+    from dagster._core.launcher import LaunchRunContext
+    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+    from dagster._core.remote_origin import GrpcServerCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster_aws.ecs import launcher as launcher_module
+    from dagster_aws.ecs import tasks as tasks_module
+    from dagster_aws.ecs.tasks import CurrentEcsTaskMetadata
+
+    from tests.deploy.production_home import production_config
+
+    ecs = client("ecs")
+    deployed = _task_definitions(stack)["DaemonTaskDefinition"]
+    # moto's CloudFormation keeps the containers but drops the task-level properties: register
+    # the revision ECS would hold, with the template's roles, mode and size.
+    properties = TEMPLATE["Resources"]["DaemonTaskDefinition"]["Properties"]
+    assert refers_to(properties["TaskRoleArn"], "DaemonTaskRole") and refers_to(properties["ExecutionRoleArn"], "TaskExecutionRole")
+    daemon_definition = ecs.register_task_definition(
+        family=deployed["family"], containerDefinitions=deployed["containerDefinitions"],
+        taskRoleArn=_role_arn(stack, "DaemonTaskRole"), executionRoleArn=_role_arn(stack, "TaskExecutionRole"),
+        networkMode=properties["NetworkMode"], requiresCompatibilities=properties["RequiresCompatibilities"],
+        cpu=properties["Cpu"], memory=properties["Memory"],
+    )["taskDefinition"]
+    (daemon,) = daemon_definition["containerDefinitions"]
+    # The daemon process's environment: its task definition's, and its secrets as ECS injects them.
+    for item in daemon["environment"]:
+        monkeypatch.setenv(item["name"], item["value"])
+    for item in daemon["secrets"]:
+        monkeypatch.setenv(item["name"], "injected-by-ecs")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    cluster_arn = ecs.describe_clusters(clusters=["clawbot"])["clusters"][0]["clusterArn"]
+    daemon_task_arn = f"arn:aws:ecs:{REGION}:123456789012:task/clawbot/0123456789abcdef"
+    subnets = [stack["physical"]["PrivateSubnetA"], stack["physical"]["PrivateSubnetB"]]
+    monkeypatch.setattr(launcher_module, "get_current_ecs_task_metadata", lambda: CurrentEcsTaskMetadata(cluster=cluster_arn, task_arn=daemon_task_arn))
+    monkeypatch.setattr(launcher_module, "get_current_ecs_task", lambda _ecs, _arn, _cluster: {
+        "taskArn": daemon_task_arn, "clusterArn": cluster_arn, "taskDefinitionArn": daemon_definition["taskDefinitionArn"]})
+    monkeypatch.setattr(launcher_module, "get_task_kwargs_from_current_task", lambda _ec2, cluster, _task: {
+        "cluster": cluster, "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "assignPublicIp": "DISABLED"}}})
+    monkeypatch.setattr(tasks_module, "current_ecs_container_name", lambda: "daemon")
+    # moto's RunTask places tasks on EC2 container instances (it needs per-container memory):
+    # the RunTask request is recorded instead; the task definition it names is moto's.
+    started = []
+    monkeypatch.setattr(launcher_module, "run_ecs_task", lambda _ecs, kwargs: started.append(kwargs) or {
+        "taskArn": f"arn:aws:ecs:{REGION}:123456789012:task/clawbot/run{len(started)}", "clusterArn": cluster_arn})
+
+    repository = RemoteRepositoryOrigin(GrpcServerCodeLocationOrigin(host="code-server.clawbot.internal", port=4000, location_name="clawbot"), "__repository__")
+    code_origin = JobPythonOrigin(
+        "nightly_dedupe",
+        RepositoryPythonOrigin(
+            executable_path="/usr/local/bin/python",
+            code_pointer=ModuleCodePointer("clawbot_assets.definitions", "defs", working_directory=None),
+            container_image=PARAMETERS["CodeLocationImage"],
+            container_context=container_context,
+        ),
+    )
+    with dg.instance_for_test(overrides={"run_launcher": production_config()["run_launcher"]}, temp_dir=str(tmp_path)) as instance:
+        run = instance.add_run(dg.DagsterRun(
+            job_name="nightly_dedupe", run_id=make_new_run_id(), status=dg.DagsterRunStatus.STARTING,
+            job_code_origin=code_origin, remote_job_origin=RemoteJobOrigin(repository, "nightly_dedupe"),
+        ))
+        instance.run_launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+        assert instance.get_run_by_id(run.run_id).tags["ecs/task_arn"].endswith("/run1")
+    (request,) = started
+    assert request["cluster"] == cluster_arn and request["launchType"] == "FARGATE"
+    assert request["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == subnets
+    return ecs.describe_task_definition(taskDefinition=request["taskDefinition"])["taskDefinition"]
+
+
+def test_a_run_launched_by_the_daemon_gets_the_run_role_and_the_daemons_environment(stack, monkeypatch, tmp_path):
+    """The whole path: the code server's container context (from its deployed task definition),
+    the production launcher config, the daemon's deployed task definition and environment."""
+    (code_server,) = _task_definitions(stack)["CodeServerTaskDefinition"]["containerDefinitions"]
+    context = json.loads({item["name"]: item["value"] for item in code_server["environment"]}["DAGSTER_CONTAINER_CONTEXT"])
+    definition = _launch_run_as_the_daemon(stack, monkeypatch, tmp_path, context)
+    assert definition["taskRoleArn"] == _role_arn(stack, "RunTaskRole")
+    assert definition["executionRoleArn"] == _role_arn(stack, "TaskExecutionRole")
+    (run,) = definition["containerDefinitions"]
+    assert run["image"] == PARAMETERS["CodeLocationImage"]
+    environment = {item["name"]: item["value"] for item in run["environment"]}
+    assert environment["CLAWBOT_RATE_LIMITER_URL"] == "instance"
+    assert environment["AIRTABLE_ARCHIVE_TABLE"] == "Dedupe Archive"
+    assert environment["CLAWBOT_QUEUE_URL"] == stack["outputs"]["QueueUrl"]
+    assert "DAGSTER_POSTGRES_PASSWORD" not in environment
+    assert {"DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"} <= {item["name"] for item in run["secrets"]}
+    assert run["logConfiguration"]["options"]["awslogs-group"] == "/clawbot/daemon"
+
+
+def test_without_the_container_context_a_run_would_get_the_daemons_role(stack, monkeypatch, tmp_path):
+    """Why the code server's DAGSTER_CONTAINER_CONTEXT matters: the launcher alone keeps the
+    daemon's task role (the one that may launch tasks and pass roles)."""
+    definition = _launch_run_as_the_daemon(stack, monkeypatch, tmp_path, None)
+    assert definition["taskRoleArn"] == _role_arn(stack, "DaemonTaskRole")
