@@ -8,11 +8,11 @@ import re
 import subprocess
 import tomllib
 
+from docker.utils.build import PatternMatcher
 from dockerfile_parse import DockerfileParser
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.deploy import dockerignore
 from tests.deploy.tools import REPO, infra_tool
 
 DOCKERFILE = REPO / "Dockerfile"
@@ -114,17 +114,23 @@ def test_the_lock_pins_every_runtime_dependency_within_its_range():
     assert "clawbot-dagster" not in pins, "the project itself is installed from source, not from the lock"
 
 
+def dockerignore(text: str) -> PatternMatcher:
+    """Docker's own matcher (docker-py's port of moby's patternmatcher), fed the lines as
+    ``docker build`` reads them: stripped, without blanks and comments."""
+    return PatternMatcher([line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")])
+
+
 def test_the_dockerignore_matcher_follows_dockers_rules():
-    """The port in tests/deploy/dockerignore.py, on cases whose answer Docker documents."""
-    patterns = dockerignore.read_patterns(".env\n*.db\n**/*.sqlite\ntests\ndeploy/*\n!deploy/dagster.yaml\n/root.txt\n")
-    assert dockerignore.is_excluded(".env", patterns)
-    assert not dockerignore.is_excluded("clawbot_assets/.env", patterns), "a plain pattern is anchored at the root"
-    assert dockerignore.is_excluded("x.db", patterns) and not dockerignore.is_excluded("a/x.db", patterns)
-    assert dockerignore.is_excluded("x.sqlite", patterns) and dockerignore.is_excluded("a/b/x.sqlite", patterns)
-    assert dockerignore.is_excluded("tests/deploy/test_dockerfile.py", patterns), "a directory takes its contents"
-    assert dockerignore.is_excluded("deploy/requirements.lock", patterns)
-    assert not dockerignore.is_excluded("deploy/dagster.yaml", patterns), "the last matching line decides"
-    assert dockerignore.is_excluded("root.txt", patterns)
+    """The cases this file relies on, as Docker documents them."""
+    matcher = dockerignore(".env\n*.db\n**/*.sqlite\ntests\ndeploy/*\n!deploy/dagster.yaml\n/root.txt\n")
+    assert matcher.matches(".env")
+    assert not matcher.matches("clawbot_assets/.env"), "a plain pattern is anchored at the root"
+    assert matcher.matches("x.db") and not matcher.matches("a/x.db")
+    assert matcher.matches("x.sqlite") and matcher.matches("a/b/x.sqlite")
+    assert matcher.matches("tests/deploy/test_dockerfile.py"), "a directory takes its contents"
+    assert matcher.matches("deploy/requirements.lock")
+    assert not matcher.matches("deploy/dagster.yaml"), "the last matching line decides"
+    assert matcher.matches("root.txt")
 
 
 #: Paths that must never reach the build context, wherever they sit.
@@ -139,16 +145,16 @@ LOCAL_STATE = (
 
 
 def test_dockerignore_keeps_what_the_image_copies_and_drops_local_state():
-    patterns = dockerignore.load(REPO / ".dockerignore")
+    matcher = dockerignore((REPO / ".dockerignore").read_text())
     for path in LOCAL_STATE:
-        assert dockerignore.is_excluded(path, patterns), f"{path} would be sent to the Docker daemon and may land in the image"
+        assert matcher.matches(path), f"{path} would be sent to the Docker daemon and may land in the image"
     kept = ("deploy/requirements.lock", "deploy/dagster.yaml", "pyproject.toml", "workspace.yaml",
             "clawbot_assets/defs/.local_defs_state/playbook_schedules/state.json")
     for path in kept:
-        assert not dockerignore.is_excluded(path, patterns), f"{path} is needed in the image"
+        assert not matcher.matches(path), f"{path} is needed in the image"
     # Every tracked file the Dockerfile copies reaches the build context.
     tracked = subprocess.run(["git", "ls-files", "clawbot_assets", "schedules", "sensors"], cwd=REPO,
                              capture_output=True, text=True, check=True).stdout.split()
     assert len(tracked) > 50
-    dropped = [path for path in tracked if dockerignore.is_excluded(path, patterns)]
+    dropped = [path for path in tracked if matcher.matches(path)]
     assert not dropped, dropped
