@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 
 import dagster as dg
 
+from clawbot_assets.assets.event_metadata import metadata_value
 from clawbot_assets.domain.dedupe_history import DedupeHistory, DedupeRun
 from clawbot_assets.names import TASK_QUEUE_SALES
 from clawbot_assets.services.dedupe_runner import DedupeReport
@@ -61,11 +62,6 @@ def committed_metadata(report: DedupeReport) -> dict[str, Any]:
     }
 
 
-def _value(metadata: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    entry = metadata.get(name)
-    return default if entry is None else getattr(entry, "value", entry)
-
-
 def _time(text: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
@@ -73,11 +69,11 @@ def _time(text: str) -> dt.datetime | None:
 def _run(run_id: str, metadata: Mapping[str, Any]) -> DedupeRun:
     return DedupeRun(
         run_id=run_id,
-        mode=str(_value(metadata, _MODE)),
-        audited_from=_time(str(_value(metadata, _FROM, ""))),
-        audited_to=_time(str(_value(metadata, _TO))),  # type: ignore[arg-type]
-        duplicates_created_by_day=dict(_value(metadata, _BY_DAY, {})),
-        date_convention=str(_value(metadata, _DATES, "")),
+        mode=str(metadata_value(metadata, _MODE)),
+        audited_from=_time(str(metadata_value(metadata, _FROM, ""))),
+        audited_to=_time(str(metadata_value(metadata, _TO))),  # type: ignore[arg-type]
+        duplicates_created_by_day=dict(metadata_value(metadata, _BY_DAY, {})),
+        date_convention=str(metadata_value(metadata, _DATES, "")),
     )
 
 
@@ -100,12 +96,12 @@ def read_history(instance: dg.DagsterInstance, now: dt.datetime | None = None) -
     for _storage_id, kind, record in sorted(events, key=lambda event: event[0]):
         event = record.asset_materialization if kind == "committed" else record.asset_observation
         metadata = event.metadata if event else {}
-        if kind == "committed" and _value(metadata, _TO):
+        if kind == "committed" and metadata_value(metadata, _TO):
             history = history.committed(
-                _run(record.run_id, metadata), dict(_value(metadata, _UNKEYABLE, {})), list(_value(metadata, _TWICE, []))
+                _run(record.run_id, metadata), dict(metadata_value(metadata, _UNKEYABLE, {})), list(metadata_value(metadata, _TWICE, []))
             )
-        elif _value(metadata, PHASE) == STARTED:
+        elif metadata_value(metadata, PHASE) == STARTED:
             history = history.started(_run(record.run_id, metadata))
-        elif _value(metadata, PHASE) == ACKNOWLEDGED:
-            history = history.acknowledge(_value(metadata, _ACKED, []))
+        elif metadata_value(metadata, PHASE) == ACKNOWLEDGED:
+            history = history.acknowledge(metadata_value(metadata, _ACKED, []))
     return history

@@ -9,13 +9,12 @@ import dagster as dg
 
 from clawbot_assets.adapters.queue import QueueUnavailableError
 from clawbot_assets.adapters.ssot import TASKS_TABLE
-from clawbot_assets.names import OPS_METRICS, SALES_DISPATCH, TASK_QUEUE_SALES
+from clawbot_assets.names import OPS_METRICS, PLAYBOOK_TASKS, SALES_DISPATCH, TASK_QUEUE_SALES
 from clawbot_assets.observability.gather import activity_points, intercepts_by_reason, queue_points, sent_by_playbook
 from clawbot_assets.resources.metrics import MetricsResource
 from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.ssot import SsotResource
 
-PLAYBOOK_TASKS = "playbook_tasks"
 #: The first run, with no previous one, looks back this far.
 DEFAULT_INTERVAL = dt.timedelta(minutes=5)
 

@@ -7,7 +7,7 @@ import dagster as dg
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
-from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOKS, schedule_name
+from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOK_TASKS, PLAYBOOKS, schedule_name
 from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.schedule_state import states_by_name
@@ -109,7 +109,7 @@ def sync_partitions(instance: dg.DagsterInstance, validations: list[PlaybookVali
     return stray
 
 
-PLAYBOOK_TASKS_KEY = dg.AssetKey("playbook_tasks")
+PLAYBOOK_TASKS_KEY = dg.AssetKey(PLAYBOOK_TASKS)
 OUTCOME = "playbook_outcome"
 
 

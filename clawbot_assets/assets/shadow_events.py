@@ -9,13 +9,15 @@ the same history. Only the metadata keys below are read back; renaming one loses
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any
 
 import dagster as dg
 
+from clawbot_assets.assets.event_metadata import metadata_value
 from clawbot_assets.domain.shadow import LOOKBACK, ShadowDiff, ShadowHistory, ShadowPlan
+from clawbot_assets.names import PLAYBOOK_TASKS
 
-ASSET_KEY = dg.AssetKey("playbook_tasks")
+ASSET_KEY = dg.AssetKey(PLAYBOOK_TASKS)
 PHASE, PLAN, DIFF = "shadow_phase", "plan", "diff"
 _TICK, _DUE, _TASKS = "tick", "due_date", "tasks"
 _MISSING, _EXTRA, _DIFFERENT, _DUPLICATES = "missing_keys", "extra_keys", "different_keys", "n8n_duplicate_keys"
@@ -50,11 +52,6 @@ def diff_observation(diff: ShadowDiff) -> dg.AssetObservation:
     )
 
 
-def _value(metadata: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    entry = metadata.get(name)
-    return default if entry is None else getattr(entry, "value", entry)
-
-
 def _utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc)
 
@@ -68,22 +65,22 @@ def read_shadow_history(instance: dg.DagsterInstance, now: dt.datetime) -> Shado
         for record in page.records:
             observation = record.asset_observation
             metadata = observation.metadata if observation else {}
-            phase, slug = _value(metadata, PHASE), observation.partition if observation else None
+            phase, slug = metadata_value(metadata, PHASE), observation.partition if observation else None
             if phase not in (PLAN, DIFF) or not slug:
                 continue
-            tick, due = _utc(str(_value(metadata, _TICK))), dt.date.fromisoformat(str(_value(metadata, _DUE)))
+            tick, due = _utc(str(metadata_value(metadata, _TICK))), dt.date.fromisoformat(str(metadata_value(metadata, _DUE)))
             if phase == PLAN:
-                history.add_plan(ShadowPlan(slug, tick, due, dict(_value(metadata, _TASKS, {}))))
+                history.add_plan(ShadowPlan(slug, tick, due, dict(metadata_value(metadata, _TASKS, {}))))
             else:
                 history.add_diff(ShadowDiff(
                     slug=slug,
                     tick=tick,
                     due_date=due,
-                    missing=tuple(_value(metadata, _MISSING, [])),
-                    extra=tuple(_value(metadata, _EXTRA, [])),
-                    different=dict(_value(metadata, _DIFFERENT, {})),
-                    n8n_duplicates={key: tuple(ids) for key, ids in _value(metadata, _DUPLICATES, {}).items()},
-                    compared_tasks=int(_value(metadata, "compared_tasks", 0)),
+                    missing=tuple(metadata_value(metadata, _MISSING, [])),
+                    extra=tuple(metadata_value(metadata, _EXTRA, [])),
+                    different=dict(metadata_value(metadata, _DIFFERENT, {})),
+                    n8n_duplicates={key: tuple(ids) for key, ids in metadata_value(metadata, _DUPLICATES, {}).items()},
+                    compared_tasks=int(metadata_value(metadata, "compared_tasks", 0)),
                 ))
         if not page.has_more:
             return history

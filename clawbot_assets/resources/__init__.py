@@ -85,6 +85,11 @@ def _unknown(variable: str, allowed: tuple[str, ...]) -> str:
     return f"{variable} names no backend; set it to one of: {', '.join(allowed)}"
 
 
+def _data_dir(environ: Environ) -> str:
+    """Where the embedded backends and this host's caches live."""
+    return environ.get(DATA_DIR) or DEFAULT_DATA_DIR
+
+
 def _secret(environ: Environ, variable: str, resolve: bool) -> str | dg.EnvVar | None:
     """A value that may hold a credential: an ``EnvVar`` inside Dagster (resolved at run start,
     never shown in the UI), the value itself outside it. Unset stays unset."""
@@ -114,7 +119,7 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
     """Credentials come from the secrets resource at run start. The rate-limiter URL (it can
     hold a Postgres password) stays an ``EnvVar`` inside Dagster, never shown in the UI;
     outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly."""
-    data_dir = environ.get(DATA_DIR) or DEFAULT_DATA_DIR
+    data_dir = _data_dir(environ)
     backend = _switch(environ, SSOT_SWITCH)
     if backend == "local":
         return LocalSsotResource(data_dir=data_dir)
@@ -156,7 +161,7 @@ def rate_limiter_from_env(environ: Environ, resolve_secrets: bool) -> dict | str
 def crm_from_env(environ: Environ) -> CrmResource:
     backend = _switch(environ, CRM_SWITCH)
     if backend == "local":
-        return LocalCrmResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+        return LocalCrmResource(data_dir=_data_dir(environ))
     if backend != "hubspot":
         return MisconfiguredCrmResource(problem=_unknown(CRM_SWITCH, ("local", "hubspot")))
     return HubSpotCrmResource(
@@ -169,7 +174,7 @@ def crm_from_env(environ: Environ) -> CrmResource:
 def key_index_from_env(environ: Environ) -> KeyIndexResource:
     uri = environ.get(KEY_INDEX_SWITCH)
     if not uri:
-        return LocalKeyIndexResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+        return LocalKeyIndexResource(data_dir=_data_dir(environ))
     from dagster_aws.s3 import S3Resource
 
     from clawbot_assets.resources.key_index_s3 import S3KeyIndexResource
@@ -187,7 +192,7 @@ def n8n_from_env(environ: Environ) -> N8nResource:
     audit still runs, reading n8n as unknown and saying why."""
     backend = _switch(environ, N8N_SWITCH)
     if backend == "local":
-        return LocalN8nResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+        return LocalN8nResource(data_dir=_data_dir(environ))
     if backend != "n8n":
         return MisconfiguredN8nResource(problem=_unknown(N8N_SWITCH, ("local", "n8n")))
     return N8nApiResource(
@@ -206,11 +211,11 @@ def metrics_from_env(environ: Environ) -> MetricsResource:
 
 
 def live_page_from_env(environ: Environ) -> LivePageResource:
-    return LivePageResource(directory=f"{environ.get(DATA_DIR) or DEFAULT_DATA_DIR}/{LIVE_PAGE_DIR}")
+    return LivePageResource(directory=f"{_data_dir(environ)}/{LIVE_PAGE_DIR}")
 def queue_from_env(environ: Environ) -> QueueResource:
     backend = _switch(environ, QUEUE_SWITCH)
     if backend == "local":
-        return LocalQueueResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+        return LocalQueueResource(data_dir=_data_dir(environ))
     if backend != "sqs":
         return MisconfiguredQueueResource(problem=_unknown(QUEUE_SWITCH, ("local", "sqs")))
     return SqsQueueResource(
@@ -224,7 +229,7 @@ def queue_from_env(environ: Environ) -> QueueResource:
 def alerter_from_env(environ: Environ) -> AlerterResource:
     backend = _switch(environ, ALERTS_SWITCH)
     if backend == "local":
-        return LocalAlerterResource(data_dir=environ.get(DATA_DIR) or DEFAULT_DATA_DIR)
+        return LocalAlerterResource(data_dir=_data_dir(environ))
     if backend == "sns":
         return SnsAlerterResource(
             topic_arn=environ.get(ALERT_TOPIC_ARN),

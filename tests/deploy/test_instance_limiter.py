@@ -11,22 +11,18 @@ import dagster as dg
 from clawbot_assets.resources import ssot_from_env
 from clawbot_assets.resources.ssot import MisconfiguredSsotResource
 from tests.conftest import TOKEN
+from tests.deploy.production_home import postgres_environment
 
 PASSWORD = "Instance-pw/with:odd@chars"
 
 
 def instance_environ(postgres_url: str) -> dict[str, str]:
-    parts = urlsplit(postgres_url)
     return {
         "CLAWBOT_SSOT": "airtable",
         "AIRTABLE_API_KEY": TOKEN,
         "AIRTABLE_BASE_ID": "appInstanceLimiter",
         "CLAWBOT_RATE_LIMITER_URL": "instance",
-        "DAGSTER_POSTGRES_USER": parts.username or "",
-        "DAGSTER_POSTGRES_PASSWORD": PASSWORD,
-        "DAGSTER_POSTGRES_HOST": parts.hostname or "",
-        "DAGSTER_POSTGRES_PORT": str(parts.port),
-        "DAGSTER_POSTGRES_DB": parts.path.lstrip("/"),
+        **postgres_environment(postgres_url, PASSWORD),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Mapping
 
@@ -84,3 +85,28 @@ class StateServer(ThreadingHTTPServer):
     def __init__(self, handler: type[BaseHTTPRequestHandler], state: Any) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.state = state
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any = None
+
+
+class RecordingServer(BackgroundHttpServer):
+    """A fake whose handler (``handler``) reaches ``state`` as ``server.state``; the state holds
+    a ``lock`` and the ``requests`` received, read here."""
+
+    handler: type[BaseHTTPRequestHandler]
+    state: Any
+
+    def make_server(self) -> ThreadingHTTPServer:
+        return StateServer(self.handler, self.state)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self.state.lock:
+            return list(self.state.requests)

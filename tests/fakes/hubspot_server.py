@@ -20,12 +20,11 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from clawbot_assets.adapters.crm import Pipeline, Stage
-from tests.fakes.background_server import BackgroundHttpServer, JsonHandler, StateServer
+from tests.fakes.background_server import JsonHandler, RecordedRequest, RecordingServer, StateServer
 
 PIPELINES_PATH = "/crm/v3/pipelines/deals"
 SEARCH_PATH = "/crm/v3/objects/deals/search"
@@ -57,15 +56,6 @@ DEFAULT_PIPELINES: tuple[Pipeline, ...] = (
         ),
     ),
 )
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
 
 
 @dataclass
@@ -319,7 +309,7 @@ class _Handler(JsonHandler):
 
 
 
-class FakeHubSpotServer(BackgroundHttpServer):
+class FakeHubSpotServer(RecordingServer):
     """HubSpot's deal pipelines and deal search, served on 127.0.0.1 from a background thread.
 
     ``deals`` are property maps as HubSpot stores them (all values strings); each needs
@@ -334,7 +324,7 @@ class FakeHubSpotServer(BackgroundHttpServer):
         deals: Iterable[Mapping[str, str]] = (),
         search_rate_limit: tuple[int, float] | None = SEARCH_RATE_LIMIT,
     ) -> None:
-        self._state = _State(
+        self.state = _State(
             token=token,
             pipelines=tuple(pipelines),
             deals=[dict(deal) for deal in deals],
@@ -342,20 +332,13 @@ class FakeHubSpotServer(BackgroundHttpServer):
         )
 
     thread_name = "fake-hubspot"
-
-    def make_server(self) -> ThreadingHTTPServer:
-        return StateServer(_Handler, self._state)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._state.lock:
-            return list(self._state.requests)
+    handler = _Handler
 
     @property
     def rate_limited(self) -> int:
         """Searches refused with 429 by the rate limit so far."""
-        with self._state.lock:
-            return self._state.rate_limited
+        with self.state.lock:
+            return self.state.rate_limited
 
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -375,6 +358,6 @@ class FakeHubSpotServer(BackgroundHttpServer):
         ``method`` and ``path`` narrow which requests the fault applies to; ``after`` lets that
         many matching requests through first (a fault in the middle of paging).
         """
-        with self._state.lock:
-            self._state.faults.append(_Fault(status, count, retry_after, method, path, after))
+        with self.state.lock:
+            self.state.faults.append(_Fault(status, count, retry_after, method, path, after))
 

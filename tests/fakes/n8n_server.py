@@ -14,22 +14,13 @@ import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.background_server import BackgroundHttpServer, JsonHandler, StateServer
+from tests.fakes.background_server import JsonHandler, RecordedRequest, RecordingServer, StateServer
 
 WORKFLOWS_PATH = "/api/v1/workflows"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 250
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
 
 
 @dataclass
@@ -94,19 +85,9 @@ class _Handler(JsonHandler):
             workflow["active"] = action == "activate"
         self._send(200, workflow)
 
-
-
-
-class FakeN8n(BackgroundHttpServer):
+class FakeN8n(RecordingServer):
     thread_name = "fake-n8n"
+    handler = _Handler
 
     def __init__(self, api_key: str, workflows: list[dict] | None = None, page_size: int | None = None) -> None:
         self.state = _State(api_key, list(workflows or []), page_size)
-
-    def make_server(self) -> ThreadingHTTPServer:
-        return StateServer(_Handler, self.state)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self.state.lock:
-            return list(self.state.requests)
