@@ -18,8 +18,8 @@ from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.audit import AuditReport, LastRun, PlaybookFacts, audit
 from clawbot_assets.domain.credentials import CredentialError
 from clawbot_assets.domain.n8n_schedule import N8nWorkflow, parse_workflows, workflows_by_playbook
-from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
-from clawbot_assets.names import PLAYBOOK_RUN_JOB, PLAYBOOK_SCHEDULE_PREFIX, SKIPPED_TAG, schedule_name
+from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation, validate_playbooks
+from clawbot_assets.names import PLAYBOOK_SCHEDULE_PREFIX, SKIPPED_TAG, schedule_name
 from clawbot_assets.resources.backends import BackendConfigError
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -46,12 +46,22 @@ def read_n8n(n8n: N8nResource) -> tuple[list[N8nWorkflow] | None, str | None]:
         return None, str(error)
 
 
-def last_runs(instance: dg.DagsterInstance) -> tuple[dict[str, LastRun], dict[str, dt.datetime]]:
+def playbook_runs(instance: dg.DagsterInstance, slugs: Iterable[str]) -> list[dg.RunRecord]:
+    """Finished runs of a playbook partition, however they were launched: the ``playbook_run``
+    job of the schedules, or Dagster's implicit asset job when someone materialises a partition
+    from the Catalog. Judged by the partition (only ``playbook_tasks`` has playbook
+    partitions), never by the job's name."""
+    slugs = sorted(slugs)
+    if not slugs:
+        return []
+    return list(instance.get_run_records(dg.RunsFilter(tags={PARTITION_TAG: slugs}, statuses=FINISHED), limit=RUN_HISTORY))
+
+
+def last_runs(instance: dg.DagsterInstance, slugs: Iterable[str]) -> tuple[dict[str, LastRun], dict[str, dt.datetime]]:
     """Per playbook slug: the latest finished run, and the latest run that created its tasks."""
     latest: dict[str, LastRun] = {}
     success: dict[str, dt.datetime] = {}
-    records = instance.get_run_records(dg.RunsFilter(job_name=PLAYBOOK_RUN_JOB, statuses=FINISHED), limit=RUN_HISTORY)
-    for record in records:
+    for record in playbook_runs(instance, slugs):
         run = record.dagster_run
         slug = run.tags.get(PARTITION_TAG)
         if not slug or record.end_time is None:
@@ -80,11 +90,12 @@ def gather_audit(
     now = now or dt.datetime.now(dt.timezone.utc)
     validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
     playbooks = [v.playbook for v in validations if v.playbook is not None]
+    unsafe = {v.playbook.slug: v.describe(UNSAFE_TO_RUN) for v in validations if v.playbook and v.codes & UNSAFE_TO_RUN}
     workflows, n8n_problem = read_n8n(n8n)
     owned, unmatched = workflows_by_playbook(workflows or [], [p.slug for p in playbooks])
     by_name = playbook_schedules(schedules)
     states = schedule_states(instance, by_name.values())
-    latest, success = last_runs(instance)
+    latest, success = last_runs(instance, [p.slug for p in playbooks])
     facts = []
     for playbook in playbooks:
         state = states.get(schedule_name(playbook.slug))
@@ -96,6 +107,7 @@ def gather_audit(
                 n8n=None if workflows is None else tuple(owned.get(playbook.slug, ())),
                 last_run=latest.get(playbook.slug),
                 last_success=success.get(playbook.slug),
+                unsafe=unsafe.get(playbook.slug, ""),
             )
         )
     return GatheredAudit(audit(facts, now, n8n_problem, unmatched), validations, by_name)

@@ -10,8 +10,10 @@ from clawbot_assets.names import AIRTABLE_POOL, TASK_QUEUE_SALES
 from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
+from clawbot_assets.domain.dedupe import DedupePlan
 from clawbot_assets.services.dedupe_runner import DedupeReport, run_dedupe
 
+PLANNED_DELETE_COLUMNS = ("record", "key", "status", "kept")
 #: Offending ids and keys are listed in metadata up to this many; the counts are always exact.
 LISTED = 50
 
@@ -28,13 +30,24 @@ def listed(items: list | dict) -> dg.MetadataValue:
     return dg.MetadataValue.json(head)
 
 
+def planned_deletes_table(plan: DedupePlan) -> dg.MetadataValue:
+    """The first planned deletes as a table the UI renders: each record beside the one kept."""
+    rows = [
+        dg.TableRecord({"record": loser["id"], "key": plan.delete_keys[loser["id"]],
+                        "status": str((loser.get("fields") or {}).get("Status", "")),
+                        "kept": plan.survivors[plan.delete_keys[loser["id"]]]})
+        for loser in plan.removed[:LISTED]
+    ]
+    return dg.MetadataValue.table(rows, schema=dg.TableSchema(columns=[dg.TableColumn(name) for name in PLANNED_DELETE_COLUMNS]))
+
+
 def report_metadata(report: DedupeReport) -> dict:
     """The figures (plotted by the UI) and the first offenders of each kind."""
     plan = report.plan
     return {
         **report.figures(),
         "mode_reason": report.mode_reason or "as asked",
-        "planned_deletes": listed(plan.deletes),
+        "planned_deletes": planned_deletes_table(plan),
         "unknown_status_records": listed(plan.unknown_statuses),
     }
 

@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 import dagster as dg
 
 from clawbot_assets.assets.audit_facts import gather_audit
+from clawbot_assets.checks.selection import selected_check_names
 from clawbot_assets.domain.audit import AuditReport
 from clawbot_assets.names import AIRTABLE_POOL, SSOT_AUDIT, Checks
 from clawbot_assets.resources.n8n import N8nResource
@@ -52,11 +53,14 @@ def build_audit_checks(schedules: Sequence[dg.ScheduleDefinition]) -> dg.AssetCh
     @dg.multi_asset_check(
         name="audit_checks",
         pool=AIRTABLE_POOL,
+        can_subset=True,
         specs=[dg.AssetCheckSpec(name, asset=SSOT_AUDIT, description=text) for name, text in DESCRIPTIONS.items()],
     )
     def _checks(context: dg.AssetCheckExecutionContext, ssot: SsotResource, n8n: N8nResource) -> Iterable[dg.AssetCheckResult]:
         report = gather_audit(context.instance, schedules, ssot, n8n).report
+        selected = selected_check_names(context)
         for name in DESCRIPTIONS:
-            yield check_result(name, report)
+            if name in selected:
+                yield check_result(name, report)
 
     return _checks

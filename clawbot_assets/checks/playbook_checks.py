@@ -13,6 +13,7 @@ import dagster as dg
 from clawbot_assets.adapters.crm import Pipeline
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.playbooks import playbooks
+from clawbot_assets.checks.selection import selected_check_names
 from clawbot_assets.domain.drift import ScheduleFacts, schedule_drift
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import FIELD_PROBLEMS, UNSAFE_TO_RUN, PlaybookValidation, Problem, validate_playbooks
@@ -43,9 +44,7 @@ DESCRIPTIONS = {
 def offenders(validations: list[PlaybookValidation], codes: frozenset[str]) -> dict[str, str]:
     """``{playbook name or record id: what is wrong}`` for rows with any of ``codes``."""
     return {
-        (validation.name or f"<unnamed {validation.record_id}>"): "; ".join(
-            problem.message for problem in validation.problems if problem.code in codes
-        )
+        (validation.name or f"<unnamed {validation.record_id}>"): validation.describe(codes)
         for validation in validations
         if validation.codes & codes
     }
@@ -100,14 +99,20 @@ def build_playbook_checks(loaded: dict[str, ScheduleFacts]) -> dg.AssetChecksDef
     @dg.multi_asset_check(
         name="playbook_checks",
         pool=AIRTABLE_POOL,
+        can_subset=True,
         specs=[dg.AssetCheckSpec(name, asset=playbooks, description=text) for name, text in DESCRIPTIONS.items()],
     )
-    def _checks(ssot: SsotResource, crm: CrmResource) -> Iterable[dg.AssetCheckResult]:
+    def _checks(context: dg.AssetCheckExecutionContext, ssot: SsotResource, crm: CrmResource) -> Iterable[dg.AssetCheckResult]:
+        selected = selected_check_names(context)
         validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
         for name, codes in CHECK_CODES.items():
-            yield offenders_result(name, offenders(validations, codes), len(validations))
-        pipelines = crm.client().deal_pipelines()
-        yield offenders_result(Checks.TRIGGER_STAGE_EXISTS, missing_stages(validations, pipelines), len(validations))
+            if name in selected:
+                yield offenders_result(name, offenders(validations, codes), len(validations))
+        if Checks.TRIGGER_STAGE_EXISTS in selected:
+            pipelines = crm.client().deal_pipelines()
+            yield offenders_result(Checks.TRIGGER_STAGE_EXISTS, missing_stages(validations, pipelines), len(validations))
+        if Checks.SCHEDULES_MATCH_SSOT not in selected:
+            return
         drift = schedule_drift(validations, loaded)
         yield dg.AssetCheckResult(
             check_name=Checks.SCHEDULES_MATCH_SSOT,

@@ -9,6 +9,8 @@ not be read), and its last runs. Three rules, one per check:
   anywhere.
 - ``single_scheduler``: never live in both n8n and Dagster. A Dagster schedule of a ``shadow``
   playbook is not live: it writes nothing.
+- a row unsafe to run (``trigger_and_approval_present`` on ``playbooks``, such as a COLD
+  playbook with no Trigger or Approval) is never ok, whatever runs it.
 - ``status_reflects_reality``: ``Live`` means Enabled, scheduled, and (where the runs are
   visible, that is in Dagster) a successful run within the last two cron intervals;
   ``Paused`` and ``Retired`` mean scheduled nowhere. ``Draft`` and a blank Status are not judged.
@@ -30,6 +32,7 @@ from clawbot_assets.names import schedule_name
 ENABLED_MATCHES_SCHEDULE = "enabled_matches_schedule"
 SINGLE_SCHEDULER = "single_scheduler"
 STATUS_REFLECTS_REALITY = "status_reflects_reality"
+TRIGGER_AND_APPROVAL_PRESENT = "trigger_and_approval_present"
 #: Within how many cron intervals a Live playbook must have succeeded.
 LIVE_WITHIN_INTERVALS = 2
 
@@ -60,6 +63,9 @@ class PlaybookFacts:
     n8n: tuple[N8nWorkflow, ...] | None = ()
     last_run: LastRun | None = None
     last_success: dt.datetime | None = None
+    #: What makes the row unsafe to run (``trigger_and_approval_present``), or empty: its runs
+    #: are refused, so the audit never calls it ok.
+    unsafe: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,9 @@ def judge(facts: PlaybookFacts, now: dt.datetime) -> PlaybookAudit:
     def add(check: str, problem: str, fix: str, side: str) -> None:
         findings.append(Finding(check, name, problem, fix, side))
 
+    if facts.unsafe:
+        add(TRIGGER_AND_APPROVAL_PRESENT, f"unsafe to run: {facts.unsafe}",
+            "fix the row in the SSOT (check trigger_and_approval_present on playbooks); Dagster refuses its runs until then", "ssot")
     if owner(playbook) == "dagster":
         if playbook.enabled and facts.dagster_running is None:
             add(ENABLED_MATCHES_SCHEDULE, "Enabled but it has no Dagster schedule", "fix its Cron/Name so it gets one, then refresh the snapshot", "ssot")

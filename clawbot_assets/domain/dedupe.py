@@ -85,6 +85,8 @@ class DedupePlan:
     #: record ids to delete, each archived whole first (``removed``, the records as read)
     deletes: list[str] = field(default_factory=list)
     removed: list[Mapping[str, Any]] = field(default_factory=list)
+    #: the key each deleted record's group shares, by record id
+    delete_keys: dict[str, str] = field(default_factory=dict)
     #: (record id, fields to write) for survivors of duplicate groups: blanks filled, Key set
     updates: list[tuple[str, dict]] = field(default_factory=list)
     #: (record id, key) for records alone under their key that do not carry it yet
@@ -262,6 +264,7 @@ def _plan(records: list[Mapping[str, Any]], day_first: bool | None) -> DedupePla
         plan.duplicate_groups += 1
         plan.survivors[key] = survivor["id"]
         plan.deletes += [loser["id"] for loser in losers]
+        plan.delete_keys.update((loser["id"], key) for loser in losers)
         plan.removed += losers
         changes = _fill_blanks(survivor_fields, (loser.get("fields") or {} for loser in losers))
         if survivor_fields.get("Key") != key and not key_disagrees_with_fields(survivor_fields):

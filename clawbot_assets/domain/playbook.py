@@ -169,8 +169,9 @@ class PlaybookValidation:
     def safe_to_run(self) -> bool:
         return self.schedulable and not (self.codes & UNSAFE_TO_RUN)
 
-    def describe(self) -> str:
-        return "; ".join(problem.message for problem in self.problems) or "ok"
+    def describe(self, codes: frozenset[str] | None = None) -> str:
+        """Its problems (those with one of ``codes``, when given) in words, or ``ok``."""
+        return "; ".join(problem.message for problem in self.problems if codes is None or problem.code in codes) or "ok"
 
 
 def parse_trigger(text: str) -> StageTrigger | None:

@@ -61,7 +61,12 @@ class DedupeReport:
 
     def figures(self) -> dict[str, int | str | bool]:
         summary = self.plan.summary()
-        summary["removed"] = len(self.removed)
+        if self.dry_run:
+            # A dry run writes nothing: its figures are what the real run would do, named so.
+            summary["would_remove"] = summary.pop("removed")
+            summary["would_update"] = summary.pop("updated")
+        else:
+            summary["removed"] = len(self.removed)
         summary["unkeyable"] = len(self.unkeyable)
         summary["deals_contacted_twice"] = len(self.contacted_twice_open)
         summary["deals_contacted_twice_found_now"] = len(self.plan.contacted_twice)

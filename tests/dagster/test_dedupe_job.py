@@ -91,6 +91,16 @@ def test_a_dry_run_is_no_materialisation_and_writes_nothing(local_resources, ins
     assert planned > 0 and table_state(local_resources) == before
     assert instance.get_latest_materialization_event(dg.AssetKey("task_queue_sales")) is None
 
+    metadata = {k: v for e in result.all_events if e.is_successful_output for k, v in e.event_specific_data.metadata.items()}
+    assert "removed" not in metadata and metadata["would_remove"].value == planned
+    table = metadata["planned_deletes"].value
+    assert len(table.records) == min(planned, 50)
+    first = table.records[0].data
+    assert first["kept"] != first["record"] and first["key"].count("|") == 3
+
+    real = nightly(defs, instance)
+    assert materialization_metadata(real)["removed"] == planned
+
 
 def test_restore_job_undoes_a_dedupe_run(backend, instance):
     defs = defs_for(backend)

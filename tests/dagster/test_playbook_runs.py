@@ -42,7 +42,8 @@ def test_broken_cold_playbooks_fail_their_check_but_the_refresh_run_is_green(loc
         record.partition_key: record.asset_observation.metadata["playbook_outcome"].value
         for record in instance.fetch_observations(dg.AssetKey("playbook_tasks"), limit=100).records
     }
-    assert partition_says["cold_outbound_us_saas"] == "refused" and partition_says["upsell_expansion"] == "skipped: not Enabled"
+    assert partition_says["cold_outbound_us_saas"] == "partition cold_outbound_us_saas: refused"
+    assert partition_says["upsell_expansion"] == "partition upsell_expansion: skipped: not Enabled"
     again = materialize_playbooks(defs_for(local_resources), instance)
     assert not [e for e in again.get_asset_observation_events() if e.asset_key == dg.AssetKey("playbook_tasks")], "only changes are observed"
 

@@ -47,7 +47,13 @@ def test_the_demo_audit_flags_exactly_the_seeded_mismatches_and_follows_a_schedu
 
     rows = metadata["audit"].value.records
     assert len(rows) == 16
-    assert {rows[i].data["playbook"] for i in range(3)} == {"Renewal Reminder — 30 Days", "Renewal Reminder — 90 Days", "Webinar Attendee Follow-up"}
+    assert {rows[i].data["playbook"] for i in range(5)} == {
+        "Renewal Reminder — 30 Days", "Renewal Reminder — 90 Days", "Webinar Attendee Follow-up",
+        "Cold Outbound — EU Founders", "Cold Outbound — US SaaS",
+    }
+    cold = next(r.data for r in rows if r.data["playbook"] == "Cold Outbound — US SaaS")
+    assert cold["verdict"].startswith("unsafe to run: Trigger is empty") and "trigger_and_approval_present" in cold["fix"]
+    assert metadata["broken"].value == 5
     stale = next(r.data for r in rows if r.data["playbook"] == "Stale Deal Nudge")
     assert stale["verdict"] == "ok" and "at 08:00 on Mon (Europe/Paris)" in stale["n8n"]
     churn = next(r.data for r in rows if r.data["playbook"] == "Churn Rescue")
@@ -121,3 +127,19 @@ def test_reconcile_refuses_to_apply_when_the_code_location_loaded_no_playbook_sc
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "snapshot is missing or stale" in failure.step_failure_data.user_failure_data.description
     assert local_resources["ssot"].client().list_records(PLAYBOOKS_TABLE) == before
+
+
+def test_a_partition_materialised_from_the_catalog_counts_as_the_playbooks_run(local_resources, instance):
+    """The Catalog's Materialize runs Dagster's implicit asset job, not ``playbook_run``: the
+    audit judges the run by the partition and the asset it executed."""
+    defs = defs_for(local_resources)
+    materialize_playbooks(defs, instance)
+    from_catalog = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("playbook_tasks")})
+    for slug in LIVE_IN_DAGSTER:
+        result = from_catalog.execute_in_process(instance=instance, partition_key=slug)
+        assert result.success and result.dagster_run.job_name != "playbook_run"
+    checks, metadata = audit(defs, instance)
+    assert checks["status_reflects_reality"].passed is False
+    assert set(offenders(checks["status_reflects_reality"])) == {"Renewal Reminder — 30 Days"}
+    churn = next(r.data for r in metadata["audit"].value.records if r.data["playbook"] == "Churn Rescue")
+    assert churn["last_run"].startswith("success")
