@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.infra.aws_rules import names_both_secret_and_environment
 from tests.infra.cfn_template import load_template, refers_to, resources_of_type
 from tests.infra.moto_copy import deployable_copy
 
@@ -423,6 +424,8 @@ def test_a_run_launched_by_the_daemon_gets_the_run_role_and_the_daemons_environm
     assert environment["CLAWBOT_QUEUE_URL"] == stack["outputs"]["QueueUrl"]
     assert "DAGSTER_POSTGRES_PASSWORD" not in environment
     assert {"DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"} <= {item["name"] for item in run["secrets"]}
+    # moto registers it anyway; ECS would refuse it (tests/infra/aws_rules.py).
+    assert not names_both_secret_and_environment(environment, {item["name"] for item in run["secrets"]})
     assert run["logConfiguration"]["options"]["awslogs-group"] == "/clawbot/daemon"
 
 
