@@ -25,6 +25,7 @@ PARAMETERS = {
     "AirtableBaseId": "appClawbot",
     "N8nBaseUrl": "https://n8n.example.com",
     "RotationLambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:clawbot-rotate",
+    "RotationLambdaRoleArn": "arn:aws:iam::123456789012:role/clawbot-rotate",
 }
 TEMPLATE = load_template()
 
