@@ -16,6 +16,7 @@ from tests.infra.moto_copy import deployable_copy
 REGION = "us-east-1"
 PARAMETERS = {
     "CodeLocationImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/clawbot:1",
+    "WorkerImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/clawbot-worker:1",
     "DomainName": "clawbot.example.com",
     "OidcIssuer": "https://idp.example.com",
     "OidcAuthorizationEndpoint": "https://idp.example.com/authorize",
@@ -208,18 +209,32 @@ def test_the_state_bucket_is_versioned_encrypted_and_private(stack):
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Effect"] == "Deny"
 
 
-def _with_topic(value, topic_arn):
+def _resolved(value, known):
+    """``value`` with the references in ``known`` (``{(logical id, attribute or None): value}``) resolved."""
+    if isinstance(value, dict):
+        if "Ref" in value and (value["Ref"], None) in known:
+            return known[(value["Ref"], None)]
+        if "Fn::GetAtt" in value and tuple(value["Fn::GetAtt"]) in known:
+            return known[tuple(value["Fn::GetAtt"])]
+        return {key: _resolved(inner, known) for key, inner in value.items()}
     if isinstance(value, list):
-        return [topic_arn if refers_to(item, "AlertTopic") else item for item in value]
+        return [_resolved(inner, known) for inner in value]
     return value
 
 
 def test_the_template_alarms_can_be_created_and_notify_the_topic(stack):
     cloudwatch = client("cloudwatch")
     topic = stack["outputs"]["AlertTopicArn"]
+    balancer_arn = stack["physical"]["LoadBalancer"]
+    known = {
+        ("AlertTopic", None): topic,
+        ("Database", None): stack["physical"]["Database"],
+        # What ALB metrics name a load balancer by: the part of its ARN after "loadbalancer/".
+        ("LoadBalancer", "LoadBalancerFullName"): balancer_arn.split(":loadbalancer/", 1)[1],
+    }
     names = []
     for _, properties in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm"):
-        cloudwatch.put_metric_alarm(**{key: _with_topic(value, topic) for key, value in properties.items()})
+        cloudwatch.put_metric_alarm(**_resolved(properties, known))
         names.append(properties["AlarmName"])
     alarms = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
     assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(names)
@@ -435,3 +450,23 @@ def test_without_the_container_context_a_run_would_get_the_daemons_role(stack, m
     daemon's task role (the one that may launch tasks and pass roles)."""
     definition = _launch_run_as_the_daemon(stack, monkeypatch, tmp_path, None)
     assert definition["taskRoleArn"] == _role_arn(stack, "DaemonTaskRole")
+
+
+def test_the_worker_service_runs_the_worker_image_and_its_scaling_policy_is_accepted(stack):
+    ecs, scaling = client("ecs"), client("application-autoscaling")
+    (service,) = ecs.describe_services(cluster="clawbot", services=["clawbot-worker"])["services"]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    (worker,) = definition["containerDefinitions"]
+    assert worker["image"] == PARAMETERS["WorkerImage"]
+    target = TEMPLATE["Resources"]["WorkerScalableTarget"]["Properties"]
+    tracking = TEMPLATE["Resources"]["WorkerBacklogScaling"]["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+    known = {("TaskQueue", "QueueName"): "clawbot-sales.fifo", ("Cluster", None): "clawbot", ("WorkerService", "Name"): "clawbot-worker",
+             ("WorkerBacklogPerTask", None): float(TEMPLATE["Parameters"]["WorkerBacklogPerTask"]["Default"])}
+    resource_id = "service/clawbot/clawbot-worker"
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource_id, ScalableDimension=target["ScalableDimension"],
+                                     MinCapacity=1, MaxCapacity=8)
+    scaling.put_scaling_policy(PolicyName="clawbot-worker-backlog-per-task", ServiceNamespace="ecs", ResourceId=resource_id,
+                               ScalableDimension=target["ScalableDimension"], PolicyType="TargetTrackingScaling",
+                               TargetTrackingScalingPolicyConfiguration=_resolved(tracking, known))
+    (created,) = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)["ScalingPolicies"]
+    assert created["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 20
