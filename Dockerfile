@@ -25,6 +25,10 @@ COPY sensors sensors
 COPY clawbot_assets clawbot_assets
 RUN pip install --no-cache-dir --no-deps --editable .
 
+# The run configs the runbooks pass with -c, run from a shell in the code server's task (ECS
+# Exec, docs/runbooks/README.md).
+COPY deploy/run_config deploy/run_config
+
 # The production instance: run workers launched from this image read it.
 COPY deploy/dagster.yaml /opt/dagster/dagster_home/dagster.yaml
 
