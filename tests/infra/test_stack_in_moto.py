@@ -470,3 +470,33 @@ def test_the_worker_service_runs_the_worker_image_and_its_scaling_policy_is_acce
                                TargetTrackingScalingPolicyConfiguration=_resolved(tracking, known))
     (created,) = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)["ScalingPolicies"]
     assert created["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 20
+
+
+def test_every_service_the_database_the_load_balancer_and_each_nat_route_span_two_zones(stack):
+    """Losing one AZ leaves every part a zone (docs/runbooks/lose_one_az.md)."""
+    ec2, rds, elb = client("ec2"), client("rds"), client("elbv2")
+    physical = stack["physical"]
+
+    def zones(subnet_ids):
+        return {subnet["AvailabilityZone"] for subnet in ec2.describe_subnets(SubnetIds=sorted(subnet_ids))["Subnets"]}
+
+    services = dict(resources_of_type(TEMPLATE, "AWS::ECS::Service"))
+    assert len(services) == 4
+    for logical_id, service in services.items():
+        subnets = {physical[subnet["Ref"]] for subnet in service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]}
+        assert len(zones(subnets)) == 2, logical_id
+    (database,) = rds.describe_db_instances(DBInstanceIdentifier=physical["Database"])["DBInstances"]
+    assert database["MultiAZ"]
+    assert len({subnet["SubnetAvailabilityZone"]["Name"] for subnet in database["DBSubnetGroup"]["Subnets"]}) == 2
+    (balancer,) = elb.describe_load_balancers(Names=["clawbot"])["LoadBalancers"]
+    assert len({zone["ZoneName"] for zone in balancer["AvailabilityZones"]}) == 2
+    # Each private subnet leaves through a NAT gateway in its own zone: one zone's NAT is not a
+    # single point of failure for the other's tasks.
+    associations = {association["SubnetId"]["Ref"]: association["RouteTableId"]["Ref"]
+                    for _, association in resources_of_type(TEMPLATE, "AWS::EC2::SubnetRouteTableAssociation")}
+    for private in ("PrivateSubnetA", "PrivateSubnetB"):
+        (table,) = ec2.describe_route_tables(RouteTableIds=[physical[associations[private]]])["RouteTables"]
+        (default,) = [route for route in table["Routes"] if route.get("DestinationCidrBlock") == "0.0.0.0/0"]
+        (nat,) = ec2.describe_nat_gateways(NatGatewayIds=[default["NatGatewayId"]])["NatGateways"]
+        assert zones([nat["SubnetId"]]) == zones([physical[private]]), private
+    assert int(TEMPLATE["Parameters"]["WebserverMinTasks"]["Default"]) >= 2, "the UI keeps a task while ECS replaces the other"
