@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from tests.infra.aws_rules import names_both_secret_and_environment
 from tests.infra.cfn_template import load_template, refers_to, resources_of_type
-from tests.infra.moto_copy import deployable_copy
+from tests.infra.moto_copy import deploy
 
 REGION = "us-east-1"
 PARAMETERS = {
@@ -34,23 +34,7 @@ TEMPLATE = load_template()
 @pytest.fixture(scope="module")
 def stack():
     with mock_aws():
-        certificate = boto3.client("acm", region_name=REGION).request_certificate(DomainName="clawbot.example.com")
-        parameters = {**PARAMETERS, "CertificateArn": certificate["CertificateArn"]}
-        body, dropped = deployable_copy(TEMPLATE, {"VpcCidr": TEMPLATE["Parameters"]["VpcCidr"]["Default"], **parameters})
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(
-            StackName="clawbot",
-            TemplateBody=json.dumps(body),
-            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
-            Capabilities=["CAPABILITY_IAM"],
-        )
-        description = cloudformation.describe_stacks(StackName="clawbot")["Stacks"][0]
-        physical = {
-            summary["LogicalResourceId"]: summary["PhysicalResourceId"]
-            for summary in cloudformation.list_stack_resources(StackName="clawbot")["StackResourceSummaries"]
-        }
-        outputs = {output["OutputKey"]: output["OutputValue"] for output in description.get("Outputs", [])}
-        yield {"status": description["StackStatus"], "physical": physical, "outputs": outputs, "dropped": dropped}
+        yield deploy(TEMPLATE, PARAMETERS, REGION)
 
 
 def client(name):

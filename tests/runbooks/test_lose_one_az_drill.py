@@ -4,24 +4,24 @@ the runbook's python blocks run in process for each zone."""
 
 from __future__ import annotations
 
-import json
+import copy
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from tests.infra.cfn_template import resources_of_type
-from tests.infra.moto_copy import deployable_copy
+from tests.infra.moto_copy import deploy
 from tests.infra.test_stack_in_moto import PARAMETERS, REGION, TEMPLATE
 from tests.runbooks.drill import exec_python
 
 RUNBOOK = "lose_one_az"
 
 
-def _value(value, physical, parameters):
+def _value(value, physical):
     if isinstance(value, dict) and "Ref" in value:
         name = value["Ref"]
-        return physical.get(name) or parameters.get(name) or TEMPLATE["Parameters"][name]["Default"]
+        return physical.get(name) or TEMPLATE["Parameters"][name]["Default"]
     return value
 
 
@@ -30,24 +30,17 @@ def deployed(monkeypatch):
     for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        certificate = boto3.client("acm", region_name=REGION).request_certificate(DomainName="clawbot.example.com")
-        parameters = {**PARAMETERS, "CertificateArn": certificate["CertificateArn"]}
-        template = json.loads(json.dumps(TEMPLATE))
+        template = copy.deepcopy(TEMPLATE)
         services = dict(resources_of_type(template, "AWS::ECS::Service"))
         for logical_id in services:
             del template["Resources"][logical_id]
-        body, _ = deployable_copy(template, {"VpcCidr": TEMPLATE["Parameters"]["VpcCidr"]["Default"], **parameters})
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName="clawbot", TemplateBody=json.dumps(body), Capabilities=["CAPABILITY_IAM"],
-                                    Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
-        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-                    for r in cloudformation.list_stack_resources(StackName="clawbot")["StackResourceSummaries"]}
+        physical = deploy(template, PARAMETERS, REGION)["physical"]
         ecs = boto3.client("ecs", region_name=REGION)
         for logical_id, service in services.items():
             network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
             ecs.create_service(
                 cluster="clawbot", serviceName=service["ServiceName"], taskDefinition=physical[service["TaskDefinition"]["Ref"]],
-                desiredCount=int(_value(service["DesiredCount"], physical, parameters)), launchType="FARGATE",
+                desiredCount=int(_value(service["DesiredCount"], physical)), launchType="FARGATE",
                 networkConfiguration={"awsvpcConfiguration": {
                     "subnets": [physical[subnet["Ref"]] for subnet in network["Subnets"]],
                     "securityGroups": [physical[group["Ref"]] for group in network["SecurityGroups"]],
