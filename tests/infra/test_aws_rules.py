@@ -73,6 +73,15 @@ def test_queue_names_are_names_sqs_accepts():
         assert problem is None, f"{logical_id}: {problem}"
 
 
+#: What ``${Name}`` turns into for names that are not log groups: what CloudFormation returns.
+SUBSTITUTES = {
+    "Cluster": "clawbot",  # Ref of an ECS cluster: its name
+    "StateBucket.Arn": "arn:aws:s3:::clawbot-statebucket-abc",
+    "StateBucket": "clawbot-statebucket-abc",
+    "Cluster.Arn": f"arn:aws:ecs:{aws_rules.REGION}:{aws_rules.ACCOUNT}:cluster/clawbot",
+}
+
+
 def concrete_arn(value: Any) -> str:
     """A policy Resource as IAM would see it in account 123456789012, eu-west-1: pseudo
     parameters filled in, a log group's ``Arn`` as CloudFormation documents it (ending in
@@ -90,7 +99,7 @@ def concrete_arn(value: Any) -> str:
                 return pseudo[name]
             if name.endswith(".Arn") and name[: -len(".Arn")] in groups:
                 return aws_rules.log_group_getatt_arn(groups[name[: -len(".Arn")]])
-            return groups.get(name, f"<{name}>")
+            return groups.get(name, SUBSTITUTES.get(name, f"<{name}>"))
 
         return re.sub(r"\$\{([^}]+)\}", fill, value["Fn::Sub"])
     return value if isinstance(value, str) else f"<{value}>"
@@ -129,3 +138,42 @@ def test_the_execution_role_can_write_every_containers_log_stream():
             group = RESOURCES[options["awslogs-group"]["Ref"]]["Properties"]["LogGroupName"]
             stream = aws_rules.log_stream_arn(group, f"{options['awslogs-stream-prefix']}/{definition['Name']}/0123")
             assert allowed("TaskExecutionRole", "logs:PutLogEvents", stream), f"{logical_id}: {stream}"
+
+
+def policy_documents() -> list[tuple[str, dict[str, Any]]]:
+    """Every IAM and KMS policy document in the template, with where it is."""
+    found = []
+    for logical_id, role in resources_of_type(TEMPLATE, "AWS::IAM::Role"):
+        found += [(f"{logical_id}.{policy['PolicyName']}", policy["PolicyDocument"]) for policy in role.get("Policies", [])]
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        found += [(logical_id, policy["PolicyDocument"]) for logical_id, policy in resources_of_type(TEMPLATE, kind)]
+    found += [(logical_id, key["KeyPolicy"]) for logical_id, key in resources_of_type(TEMPLATE, "AWS::KMS::Key")]
+    return found
+
+
+def test_every_arn_a_policy_spells_out_is_well_formed():
+    """arn:partition:service:region:account-id:resource, with the region and account empty only
+    for global services (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+    moto stores a policy naming ARNs that match nothing; AWS accepts it too, and it grants nothing."""
+    documents = policy_documents()
+    assert len(documents) >= 8
+    spelled = 0
+    for where, document in documents:
+        for statement in document["Statement"]:
+            resources = statement.get("Resource", [])
+            for resource in resources if isinstance(resources, list) else [resources]:
+                if not (isinstance(resource, dict) and "Fn::Sub" in resource):
+                    continue
+                arn = concrete_arn(resource)
+                spelled += 1
+                assert "<" not in arn, f"{where}: {arn} names something this test cannot resolve"
+                match = re.fullmatch(r"arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)", arn)
+                assert match, f"{where}: {arn} is not an ARN"
+                service, region, account, rest = match.groups()
+                if service in ("iam", "s3"):
+                    assert not region, f"{where}: {service} ARNs have no region"
+                else:
+                    assert region and account, f"{where}: {arn} lacks its region or account"
+                if service == "logs":
+                    assert re.fullmatch(r"log-group:[\w/.#-]+(:\*|:log-stream:.+)?", rest), f"{where}: {arn}"
+    assert spelled >= 5
