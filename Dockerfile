@@ -25,6 +25,10 @@ COPY sensors sensors
 COPY clawbot_assets clawbot_assets
 RUN pip install --no-cache-dir --no-deps --editable .
 
+# The run configs the runbooks pass with -c, run from a shell in the code server's task (ECS
+# Exec, docs/runbooks/README.md).
+COPY deploy/run_config deploy/run_config
+
 # The production instance: run workers launched from this image read it.
 COPY deploy/dagster.yaml /opt/dagster/dagster_home/dagster.yaml
 
@@ -36,6 +40,8 @@ RUN groupadd --gid 10001 clawbot \
 USER 10001:10001
 
 EXPOSE 4000
-HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["dagster", "api", "grpc-health-check", "-p", "4000"]
+# Healthy only if the location loads over gRPC and the instance database answers: Dagster's
+# grpc-health-check passes even when every list_repositories fails (clawbot_assets/healthcheck.py).
+HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "clawbot_assets.healthcheck", "code-server", "--port", "4000"]
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "clawbot_assets.definitions"]

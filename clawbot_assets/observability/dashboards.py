@@ -36,6 +36,18 @@ PANELS: tuple[tuple[str, tuple[MetricSpec, ...], str], ...] = (
     ("Tasks created and deduplicated", (TASKS_CREATED, TASKS_DEDUPLICATED), "Sum"),
 )
 ALARM_TOPIC = "${AlertTopicArn}"
+#: Placeholders for what only the deployed stack knows; the template passes the real values.
+LOAD_BALANCER = "${LoadBalancerFullName}"
+DATABASE = "${DatabaseInstanceId}"
+#: Names the template fixes (deploy/cloudformation/clawbot.yaml).
+QUEUE_NAME = "clawbot-sales.fifo"
+DLQ_NAME = "clawbot-sales-dlq.fifo"
+CLUSTER_NAME = "clawbot"
+#: ECS services that must always run a task, and the alarm that says one does not.
+ALWAYS_RUNNING = ("clawbot-daemon", "clawbot-code-server", "clawbot-webserver", "clawbot-worker")
+#: Published by the daemon's health check while Dagster's liveness check passes
+#: (clawbot_assets/healthcheck.py), not by ops_metrics.
+HEARTBEAT = ("ClawBot/Dagster", "DaemonHeartbeat")
 
 
 def cloudwatch_dashboard() -> dict[str, Any]:
@@ -119,20 +131,72 @@ def _metric_query(query_id: str, spec: MetricSpec, statistic: str, *, returned: 
     }
 
 
+def _aws_metric_query(query_id: str, namespace: str, name: str, dimensions: dict[str, str], statistic: str,
+                      *, returned: bool = True) -> dict[str, Any]:
+    """A metric AWS publishes itself: it keeps coming when Dagster is down."""
+    metric = {"Namespace": namespace, "MetricName": name,
+              "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()]}
+    if not dimensions:
+        del metric["Dimensions"]
+    return {"Id": query_id, "ReturnData": returned, "MetricStat": {"Metric": metric, "Period": PERIOD, "Stat": statistic}}
+
+
+def _sqs(query_id: str, name: str, queue: str) -> dict[str, Any]:
+    return _aws_metric_query(query_id, "AWS/SQS", name, {"QueueName": queue}, "Maximum")
+
+
+def _aws_alarms(common: dict[str, Any]) -> list[dict[str, Any]]:
+    """Alarms on AWS's own metrics (SQS, ALB, RDS, ECS Container Insights) and the daemon's
+    heartbeat: they fire when Dagster itself is down, which its own metrics cannot."""
+    def alarm(name, description, metrics, operator, threshold, periods, missing):
+        return {**common, "AlarmName": name, "AlarmDescription": description, "Metrics": metrics,
+                "ComparisonOperator": operator, "Threshold": threshold, "EvaluationPeriods": periods,
+                "TreatMissingData": missing}
+
+    found = [
+        alarm("clawbot-dlq-not-empty",
+              "The dead-letter queue holds messages (AWS/SQS, so it fires with Dagster down). Runbook: docs/runbooks (the DLQ is not empty).",
+              [_sqs("dlq", "ApproximateNumberOfMessagesVisible", DLQ_NAME)], "GreaterThanThreshold", 0, 1, "notBreaching"),
+        alarm("clawbot-dlq-oldest-message-age",
+              "A message has waited in the dead-letter queue for more than a day without triage. Runbook: docs/runbooks (the DLQ is not empty).",
+              [_sqs("age", "ApproximateAgeOfOldestMessage", DLQ_NAME)], "GreaterThanThreshold", 86400, 1, "notBreaching"),
+        alarm("clawbot-queue-backlog",
+              "More than 500 tasks wait in the sales queue for 15 minutes: the worker is not keeping up.",
+              [_sqs("visible", "ApproximateNumberOfMessagesVisible", QUEUE_NAME)], "GreaterThanThreshold", 500, 3, "notBreaching"),
+        alarm("clawbot-queue-oldest-message-age",
+              "A task has waited in the sales queue for more than 15 minutes: the worker is down or stuck.",
+              [_sqs("age", "ApproximateAgeOfOldestMessage", QUEUE_NAME)], "GreaterThanThreshold", 900, 2, "notBreaching"),
+        alarm("clawbot-alb-5xx",
+              "The load balancer answered more than 10 5xx in five minutes (its own or the webserver's and worker's).",
+              [
+                  _aws_metric_query("elb", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": LOAD_BALANCER}, "Sum", returned=False),
+                  _aws_metric_query("target", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": LOAD_BALANCER}, "Sum", returned=False),
+                  {"Id": "errors", "ReturnData": True, "Expression": "FILL(elb, 0) + FILL(target, 0)", "Label": "5xx answers"},
+              ], "GreaterThanThreshold", 10, 1, "notBreaching"),
+        alarm("clawbot-database-cpu-high", "Dagster's Postgres has used more than 80% CPU for 15 minutes.",
+              [_aws_metric_query("cpu", "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": DATABASE}, "Average")],
+              "GreaterThanThreshold", 80, 3, "breaching"),
+        alarm("clawbot-database-storage-low", "Dagster's Postgres has less than 2 GiB of free storage.",
+              [_aws_metric_query("free", "AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": DATABASE}, "Minimum")],
+              "LessThanThreshold", 2 * 1024**3, 1, "breaching"),
+        alarm("clawbot-daemon-heartbeat-stopped",
+              "No daemon heartbeat for 15 minutes: the Dagster daemon is down, stuck or cannot reach its database; no schedule, sensor or queued run moves.",
+              [_aws_metric_query("heartbeat", *HEARTBEAT, {}, "Sum")], "LessThanThreshold", 1, 3, "breaching"),
+    ]
+    for service in ALWAYS_RUNNING:
+        found.append(alarm(
+            f"{service}-not-running", f"The ECS service {service} has had no running task for 10 minutes.",
+            [_aws_metric_query("running", "ECS/ContainerInsights", "RunningTaskCount",
+                               {"ClusterName": CLUSTER_NAME, "ServiceName": service}, "Minimum")],
+            "LessThanThreshold", 1, 2, "breaching"))
+    return found
+
+
 def alarms() -> list[dict[str, Any]]:
     """CloudWatch ``PutMetricAlarm`` arguments, without the region-specific topic filled in."""
     common = {"ActionsEnabled": True, "AlarmActions": [ALARM_TOPIC], "OKActions": [ALARM_TOPIC]}
     return [
-        {
-            **common,
-            "AlarmName": "clawbot-dlq-not-empty",
-            "AlarmDescription": "The dead-letter queue holds messages. Runbook: docs/runbooks (the DLQ is not empty).",
-            "Metrics": [_metric_query("dlq", DLQ_DEPTH, "Maximum")],
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 0,
-            "EvaluationPeriods": 1,
-            "TreatMissingData": "notBreaching",
-        },
+        *_aws_alarms(common),
         {
             **common,
             "AlarmName": "clawbot-send-rate-zero-in-business-hours",
@@ -165,10 +229,14 @@ def alarms() -> list[dict[str, Any]]:
 
 
 def referenced_metrics() -> set[str]:
-    """Every metric name a panel or an alarm refers to."""
+    """Every metric name in namespace ``ClawBot`` a panel or an alarm refers to."""
     names = {spec.name for _title, metrics, _stat in PANELS for spec in metrics}
     for alarm in alarms():
-        names |= {query["MetricStat"]["Metric"]["MetricName"] for query in alarm["Metrics"] if "MetricStat" in query}
+        names |= {
+            query["MetricStat"]["Metric"]["MetricName"]
+            for query in alarm["Metrics"]
+            if "MetricStat" in query and query["MetricStat"]["Metric"]["Namespace"] == NAMESPACE
+        }
     return names
 
 

@@ -18,7 +18,7 @@ from tests.deploy.tools import REPO, infra_tool
 DOCKERFILE = REPO / "Dockerfile"
 LOCK = REPO / "deploy" / "requirements.lock"
 CODE_SERVER_CMD = ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "clawbot_assets.definitions"]
-HEALTHCHECK_CMD = ["dagster", "api", "grpc-health-check", "-p", "4000"]
+HEALTHCHECK_CMD = ["python", "-m", "clawbot_assets.healthcheck", "code-server", "--port", "4000"]
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -148,7 +148,7 @@ def test_dockerignore_keeps_what_the_image_copies_and_drops_local_state():
     matcher = dockerignore((REPO / ".dockerignore").read_text())
     for path in LOCAL_STATE:
         assert matcher.matches(path), f"{path} would be sent to the Docker daemon and may land in the image"
-    kept = ("deploy/requirements.lock", "deploy/dagster.yaml", "pyproject.toml", "workspace.yaml",
+    kept = ("deploy/requirements.lock", "deploy/dagster.yaml", "deploy/run_config/dlq_redrive.yaml", "pyproject.toml", "workspace.yaml",
             "clawbot_assets/defs/.local_defs_state/playbook_schedules/state.json")
     for path in kept:
         assert not matcher.matches(path), f"{path} is needed in the image"

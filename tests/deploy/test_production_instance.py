@@ -76,8 +76,9 @@ def test_the_production_instance_loads_with_postgres_the_queue_and_the_ecs_launc
 
 def test_runs_of_the_demo_are_stored_in_postgres_and_read_back_by_another_instance(instance_database, local_resources, tmp_path):
     """The jobs run in process on the embedded backend, with the production storage (the ECS
-    launcher left out: Dagster's default launcher would start them the same way)."""
-    home = production_home(tmp_path / "home", without=["run_launcher"])
+    launcher left out: Dagster's default launcher would start them the same way; step logs to S3
+    are tested in test_compute_logs_in_s3.py)."""
+    home = production_home(tmp_path / "home", without=["run_launcher", "compute_logs"])
     defs = defs_for(local_resources)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         refresh = materialize_playbooks(defs, instance)

@@ -9,6 +9,8 @@ from typing import Any
 from tests.infra.cfn_template import refers_to, resources_of_type
 
 AUTHENTICATE = {"authenticate-oidc", "authenticate-cognito"}
+#: The Dagster UI's target group: never reached without the operators' sign-in.
+WEBSERVER_TARGETS = "WebserverTargetGroup"
 WORLD = {"0.0.0.0/0", "::/0"}
 PUBLIC_ACLS = {"PublicRead", "PublicReadWrite", "AuthenticatedRead"}
 ACCESS_BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
@@ -19,17 +21,36 @@ def _ordered(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(actions, key=lambda action: (int(action.get("Order", 50000)), actions.index(action)))
 
 
-def _actions_problem(where: str, actions: list[dict[str, Any]]) -> str | None:
+def _actions_problem(where: str, actions: list[dict[str, Any]], caller_credential: bool = False) -> str | None:
     """Traffic may only reach a target after an authenticate action; redirects and fixed
-    responses reach nothing."""
+    responses reach nothing. A rule that requires the caller's own credential header
+    (``caller_credential``) may forward machines' requests to any target but the webserver."""
     authenticated = False
     for action in _ordered(actions):
         kind = action.get("Type")
         if kind in AUTHENTICATE:
             authenticated = True
         elif kind == "forward" and not authenticated:
+            if caller_credential and not refers_to(action.get("TargetGroupArn"), WEBSERVER_TARGETS):
+                continue
             return f"{where} forwards to a target before any authenticate action"
     return None
+
+
+def _matches_empty(value: str) -> bool:
+    """ALB header values match with * (any run, even none) and ? (exactly one character)."""
+    return set(value) <= {"*"}
+
+
+def requires_caller_credential(rule: dict[str, Any]) -> bool:
+    """The rule matches only requests carrying a named header with a non-empty value."""
+    for condition in rule.get("Conditions") or []:
+        config = condition.get("HttpHeaderConfig") or {}
+        values = config.get("Values") or []
+        if condition.get("Field") == "http-header" and config.get("HttpHeaderName") and values:
+            if all(isinstance(value, str) and not _matches_empty(value) for value in values):
+                return True
+    return False
 
 
 def listener_problems(template: dict[str, Any]) -> list[str]:
@@ -50,7 +71,7 @@ def listener_problems(template: dict[str, Any]) -> list[str]:
         else:
             problems.append(f"{logical_id}: protocol {protocol!r} cannot authenticate; use HTTPS")
     for logical_id, rule in resources_of_type(template, "AWS::ElasticLoadBalancingV2::ListenerRule"):
-        problem = _actions_problem(logical_id, rule.get("Actions") or [])
+        problem = _actions_problem(logical_id, rule.get("Actions") or [], requires_caller_credential(rule))
         if problem:
             problems.append(problem)
     return problems
@@ -76,11 +97,18 @@ def _ingress_rules(template: dict[str, Any]) -> list[tuple[str, str | None, dict
     return rules
 
 
-def _ports(rule: dict[str, Any]) -> set[int] | None:
+def _number(template: dict[str, Any], value: Any) -> int:
+    """A port, literal or ``Ref`` to a parameter (its default)."""
+    if isinstance(value, dict) and "Ref" in value:
+        value = template["Parameters"][value["Ref"]]["Default"]
+    return int(value)
+
+
+def _ports(template: dict[str, Any], rule: dict[str, Any]) -> set[int] | None:
     """The ports a rule opens; None for every port."""
     if str(rule.get("IpProtocol")) in ("-1", "all"):
         return None
-    return set(range(int(rule.get("FromPort", 0)), int(rule.get("ToPort", 65535)) + 1))
+    return set(range(_number(template, rule.get("FromPort", 0)), _number(template, rule.get("ToPort", 65535)) + 1))
 
 
 def network_problems(template: dict[str, Any]) -> list[str]:
@@ -101,9 +129,9 @@ def network_problems(template: dict[str, Any]) -> list[str]:
         task_groups |= groups
         for balancer in service.get("LoadBalancers") or []:
             for group in groups:
-                balanced.setdefault(group, set()).add(int(balancer["ContainerPort"]))
+                balanced.setdefault(group, set()).add(_number(template, balancer["ContainerPort"]))
     for where, group, rule in _ingress_rules(template):
-        ports = _ports(rule)
+        ports = _ports(template, rule)
         from_world = rule.get("CidrIp") in WORLD or rule.get("CidrIpv6") in WORLD
         if group in balancer_groups:
             if from_world and (ports is None or not ports <= {80, 443}):

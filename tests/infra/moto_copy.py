@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import re
 from typing import Any
 
@@ -70,3 +71,28 @@ def deployable_copy(template: dict[str, Any], parameters: dict[str, str]) -> tup
         name: output for name, output in template.get("Outputs", {}).items() if not referenced_ids(output) & set(dropped)
     }
     return template, dropped
+
+
+def deploy(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    """Creates ``template`` as stack "clawbot" in moto (inside ``mock_aws``), with an ACM
+    certificate for ``CertificateArn``: its status, physical ids, outputs and the dropped
+    resources, which the caller creates itself if it needs them."""
+    import boto3
+
+    certificate = boto3.client("acm", region_name=region).request_certificate(DomainName="clawbot.example.com")
+    parameters = {**parameters, "CertificateArn": certificate["CertificateArn"]}
+    body, dropped = deployable_copy(template, {"VpcCidr": template["Parameters"]["VpcCidr"]["Default"], **parameters})
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    cloudformation.create_stack(
+        StackName="clawbot",
+        TemplateBody=json.dumps(body),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    description = cloudformation.describe_stacks(StackName="clawbot")["Stacks"][0]
+    physical = {
+        summary["LogicalResourceId"]: summary["PhysicalResourceId"]
+        for summary in cloudformation.list_stack_resources(StackName="clawbot")["StackResourceSummaries"]
+    }
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in description.get("Outputs", [])}
+    return {"status": description["StackStatus"], "physical": physical, "outputs": outputs, "dropped": dropped}

@@ -46,6 +46,27 @@ def listener_rule_skips_authentication(t):
     }
 
 
+def worker_rule_without_credential(t):
+    conditions = _resource(t, "WorkerListenerRule")["Conditions"]
+    conditions[:] = [condition for condition in conditions if condition["Field"] != "http-header"]
+
+
+def worker_rule_accepts_an_empty_credential(t):
+    for condition in _resource(t, "WorkerListenerRule")["Conditions"]:
+        if condition["Field"] == "http-header":
+            condition["HttpHeaderConfig"]["Values"] = ["*"]
+
+
+def credential_rule_reaches_the_webserver(t):
+    _resource(t, "WorkerListenerRule")["Actions"] = [{"Type": "forward", "TargetGroupArn": {"Ref": "WebserverTargetGroup"}}]
+
+
+def worker_open_to_world(t):
+    _resource(t, "WorkerSecurityGroup")["SecurityGroupIngress"].append(
+        {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "CidrIp": "0.0.0.0/0"}
+    )
+
+
 def plain_tcp_listener(t):
     t["Resources"]["TcpListener"] = copy.deepcopy(t["Resources"]["HttpsListener"])
     _resource(t, "TcpListener").update(Protocol="TCP", Port=3000)
@@ -95,6 +116,10 @@ EXPOSURES: dict[str, Callable[[dict], None]] = {
         forward_ordered_first,
         http_listener_forwards,
         listener_rule_skips_authentication,
+        worker_rule_without_credential,
+        worker_rule_accepts_an_empty_credential,
+        credential_rule_reaches_the_webserver,
+        worker_open_to_world,
         plain_tcp_listener,
         webserver_open_to_world,
         webserver_open_by_separate_rule,

@@ -70,8 +70,15 @@ def test_the_daemon_and_code_server_set_the_shared_limiter_and_the_dedupe_archiv
         assert {"DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"} <= set(secrets(logical_id)), logical_id
 
 
+#: Task definitions that load the Dagster instance (the worker does not).
+DAGSTER_CONTAINERS = ("WebserverTaskDefinition", *APPLICATION_CONTAINERS)
+
+
 def test_the_postgres_password_is_a_container_secret_and_never_plain_environment():
     for logical_id, _ in resources_of_type(TEMPLATE, "AWS::ECS::TaskDefinition"):
+        if logical_id not in DAGSTER_CONTAINERS:
+            assert "DAGSTER_POSTGRES_PASSWORD" not in {**environment(logical_id), **secrets(logical_id)}, logical_id
+            continue
         assert "DAGSTER_POSTGRES_PASSWORD" not in environment(logical_id), logical_id
         assert secrets(logical_id)["DAGSTER_POSTGRES_PASSWORD"] == {"Fn::Sub": "${DatabaseSecret}:password::"}, logical_id
         assert not any("PASSWORD" in name or "SECRET_KEY" in name for name in environment(logical_id)), logical_id
@@ -122,6 +129,11 @@ def test_the_daemon_passes_only_the_execution_role_and_the_run_role():
 
 
 def test_the_daemon_itself_has_no_application_access():
-    """It runs no ClawBot code; a run that somehow got its role could not read the credentials."""
-    granted = {action for statement in statements_of_role("DaemonTaskRole") for action in actions(statement)}
+    """It runs no ClawBot code; a run that somehow got its role could not read the credentials.
+    Its one CloudWatch right is its health check's heartbeat, in a namespace of its own."""
+    statements = list(statements_of_role("DaemonTaskRole"))
+    heartbeat = [statement for statement in statements if "cloudwatch:PutMetricData" in actions(statement)]
+    assert len(heartbeat) == 1 and actions(heartbeat[0]) == ["cloudwatch:PutMetricData"]
+    assert heartbeat[0]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "ClawBot/Dagster"}}
+    granted = {action for statement in statements if statement not in heartbeat for action in actions(statement)}
     assert not any(action.split(":")[0] in ("sqs", "sns", "secretsmanager", "s3", "kms", "cloudwatch") for action in granted), granted

@@ -9,12 +9,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.infra.aws_rules import names_both_secret_and_environment
 from tests.infra.cfn_template import load_template, refers_to, resources_of_type
-from tests.infra.moto_copy import deployable_copy
+from tests.infra.moto_copy import deploy
 
 REGION = "us-east-1"
 PARAMETERS = {
     "CodeLocationImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/clawbot:1",
+    "WorkerImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/clawbot-worker:1",
     "DomainName": "clawbot.example.com",
     "OidcIssuer": "https://idp.example.com",
     "OidcAuthorizationEndpoint": "https://idp.example.com/authorize",
@@ -24,6 +26,7 @@ PARAMETERS = {
     "AirtableBaseId": "appClawbot",
     "N8nBaseUrl": "https://n8n.example.com",
     "RotationLambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:clawbot-rotate",
+    "RotationLambdaRoleArn": "arn:aws:iam::123456789012:role/clawbot-rotate",
 }
 TEMPLATE = load_template()
 
@@ -31,23 +34,7 @@ TEMPLATE = load_template()
 @pytest.fixture(scope="module")
 def stack():
     with mock_aws():
-        certificate = boto3.client("acm", region_name=REGION).request_certificate(DomainName="clawbot.example.com")
-        parameters = {**PARAMETERS, "CertificateArn": certificate["CertificateArn"]}
-        body, dropped = deployable_copy(TEMPLATE, {"VpcCidr": TEMPLATE["Parameters"]["VpcCidr"]["Default"], **parameters})
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(
-            StackName="clawbot",
-            TemplateBody=json.dumps(body),
-            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
-            Capabilities=["CAPABILITY_IAM"],
-        )
-        description = cloudformation.describe_stacks(StackName="clawbot")["Stacks"][0]
-        physical = {
-            summary["LogicalResourceId"]: summary["PhysicalResourceId"]
-            for summary in cloudformation.list_stack_resources(StackName="clawbot")["StackResourceSummaries"]
-        }
-        outputs = {output["OutputKey"]: output["OutputValue"] for output in description.get("Outputs", [])}
-        yield {"status": description["StackStatus"], "physical": physical, "outputs": outputs, "dropped": dropped}
+        yield deploy(TEMPLATE, PARAMETERS, REGION)
 
 
 def client(name):
@@ -206,18 +193,32 @@ def test_the_state_bucket_is_versioned_encrypted_and_private(stack):
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Effect"] == "Deny"
 
 
-def _with_topic(value, topic_arn):
+def _resolved(value, known):
+    """``value`` with the references in ``known`` (``{(logical id, attribute or None): value}``) resolved."""
+    if isinstance(value, dict):
+        if "Ref" in value and (value["Ref"], None) in known:
+            return known[(value["Ref"], None)]
+        if "Fn::GetAtt" in value and tuple(value["Fn::GetAtt"]) in known:
+            return known[tuple(value["Fn::GetAtt"])]
+        return {key: _resolved(inner, known) for key, inner in value.items()}
     if isinstance(value, list):
-        return [topic_arn if refers_to(item, "AlertTopic") else item for item in value]
+        return [_resolved(inner, known) for inner in value]
     return value
 
 
 def test_the_template_alarms_can_be_created_and_notify_the_topic(stack):
     cloudwatch = client("cloudwatch")
     topic = stack["outputs"]["AlertTopicArn"]
+    balancer_arn = stack["physical"]["LoadBalancer"]
+    known = {
+        ("AlertTopic", None): topic,
+        ("Database", None): stack["physical"]["Database"],
+        # What ALB metrics name a load balancer by: the part of its ARN after "loadbalancer/".
+        ("LoadBalancer", "LoadBalancerFullName"): balancer_arn.split(":loadbalancer/", 1)[1],
+    }
     names = []
     for _, properties in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm"):
-        cloudwatch.put_metric_alarm(**{key: _with_topic(value, topic) for key, value in properties.items()})
+        cloudwatch.put_metric_alarm(**_resolved(properties, known))
         names.append(properties["AlarmName"])
     alarms = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
     assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(names)
@@ -423,6 +424,8 @@ def test_a_run_launched_by_the_daemon_gets_the_run_role_and_the_daemons_environm
     assert environment["CLAWBOT_QUEUE_URL"] == stack["outputs"]["QueueUrl"]
     assert "DAGSTER_POSTGRES_PASSWORD" not in environment
     assert {"DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"} <= {item["name"] for item in run["secrets"]}
+    # moto registers it anyway; ECS would refuse it (tests/infra/aws_rules.py).
+    assert not names_both_secret_and_environment(environment, {item["name"] for item in run["secrets"]})
     assert run["logConfiguration"]["options"]["awslogs-group"] == "/clawbot/daemon"
 
 
@@ -431,3 +434,53 @@ def test_without_the_container_context_a_run_would_get_the_daemons_role(stack, m
     daemon's task role (the one that may launch tasks and pass roles)."""
     definition = _launch_run_as_the_daemon(stack, monkeypatch, tmp_path, None)
     assert definition["taskRoleArn"] == _role_arn(stack, "DaemonTaskRole")
+
+
+def test_the_worker_service_runs_the_worker_image_and_its_scaling_policy_is_accepted(stack):
+    ecs, scaling = client("ecs"), client("application-autoscaling")
+    (service,) = ecs.describe_services(cluster="clawbot", services=["clawbot-worker"])["services"]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    (worker,) = definition["containerDefinitions"]
+    assert worker["image"] == PARAMETERS["WorkerImage"]
+    target = TEMPLATE["Resources"]["WorkerScalableTarget"]["Properties"]
+    tracking = TEMPLATE["Resources"]["WorkerBacklogScaling"]["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+    known = {("TaskQueue", "QueueName"): "clawbot-sales.fifo", ("Cluster", None): "clawbot", ("WorkerService", "Name"): "clawbot-worker",
+             ("WorkerBacklogPerTask", None): float(TEMPLATE["Parameters"]["WorkerBacklogPerTask"]["Default"])}
+    resource_id = "service/clawbot/clawbot-worker"
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource_id, ScalableDimension=target["ScalableDimension"],
+                                     MinCapacity=1, MaxCapacity=8)
+    scaling.put_scaling_policy(PolicyName="clawbot-worker-backlog-per-task", ServiceNamespace="ecs", ResourceId=resource_id,
+                               ScalableDimension=target["ScalableDimension"], PolicyType="TargetTrackingScaling",
+                               TargetTrackingScalingPolicyConfiguration=_resolved(tracking, known))
+    (created,) = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)["ScalingPolicies"]
+    assert created["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 20
+
+
+def test_every_service_the_database_the_load_balancer_and_each_nat_route_span_two_zones(stack):
+    """Losing one AZ leaves every part a zone (docs/runbooks/lose_one_az.md)."""
+    ec2, rds, elb = client("ec2"), client("rds"), client("elbv2")
+    physical = stack["physical"]
+
+    def zones(subnet_ids):
+        return {subnet["AvailabilityZone"] for subnet in ec2.describe_subnets(SubnetIds=sorted(subnet_ids))["Subnets"]}
+
+    services = dict(resources_of_type(TEMPLATE, "AWS::ECS::Service"))
+    assert len(services) == 4
+    for logical_id, service in services.items():
+        subnets = {physical[subnet["Ref"]] for subnet in service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]}
+        assert len(zones(subnets)) == 2, logical_id
+    (database,) = rds.describe_db_instances(DBInstanceIdentifier=physical["Database"])["DBInstances"]
+    assert database["MultiAZ"]
+    assert len({subnet["SubnetAvailabilityZone"]["Name"] for subnet in database["DBSubnetGroup"]["Subnets"]}) == 2
+    (balancer,) = elb.describe_load_balancers(Names=["clawbot"])["LoadBalancers"]
+    assert len({zone["ZoneName"] for zone in balancer["AvailabilityZones"]}) == 2
+    # Each private subnet leaves through a NAT gateway in its own zone: one zone's NAT is not a
+    # single point of failure for the other's tasks.
+    associations = {association["SubnetId"]["Ref"]: association["RouteTableId"]["Ref"]
+                    for _, association in resources_of_type(TEMPLATE, "AWS::EC2::SubnetRouteTableAssociation")}
+    for private in ("PrivateSubnetA", "PrivateSubnetB"):
+        (table,) = ec2.describe_route_tables(RouteTableIds=[physical[associations[private]]])["RouteTables"]
+        (default,) = [route for route in table["Routes"] if route.get("DestinationCidrBlock") == "0.0.0.0/0"]
+        (nat,) = ec2.describe_nat_gateways(NatGatewayIds=[default["NatGatewayId"]])["NatGateways"]
+        assert zones([nat["SubnetId"]]) == zones([physical[private]]), private
+    assert int(TEMPLATE["Parameters"]["WebserverMinTasks"]["Default"]) >= 2, "the UI keeps a task while ECS replaces the other"
