@@ -14,4 +14,8 @@ fi
 
 export DAGSTER_HOME="$PWD/.dagster_home"
 mkdir -p "$DAGSTER_HOME"
-[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/dagster.local.yaml "$DAGSTER_HOME/dagster.yaml"
+# The instance config follows the repository's: an older copy is kept beside it as dagster.yaml.bak.
+if ! cmp -s deploy/dagster.local.yaml "$DAGSTER_HOME/dagster.yaml"; then
+  [ -f "$DAGSTER_HOME/dagster.yaml" ] && cp "$DAGSTER_HOME/dagster.yaml" "$DAGSTER_HOME/dagster.yaml.bak"
+  cp deploy/dagster.local.yaml "$DAGSTER_HOME/dagster.yaml"
+fi
