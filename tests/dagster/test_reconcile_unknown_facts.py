@@ -6,7 +6,6 @@ scheduled anywhere?" has no answer: ``reconcile`` with apply used to write ``Pau
 It must leave the Status alone and say why, on both SSOT backends."""
 
 import logging
-import socket
 
 import pytest
 
@@ -15,17 +14,12 @@ from clawbot_assets.demo.data import n8n_workflows, playbook_records
 from clawbot_assets.resources.n8n import N8nApiResource
 from tests.dagster.helpers import defs_for, materialize_playbooks
 from tests.dagster.test_ssot_audit import _op_metadata
+from tests.deploy.production_home import closed_port
 from tests.fakes.n8n_server import FakeN8n
 from tests.fakes.secrets import FixedSecretsResource
 
 HANDED_OVER = {"Scheduler": "dagster", "Enabled": False}
 APPLY = {"ops": {"reconcile_ssot": {"config": {"apply": True}}}}
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def n8n_at(url: str) -> N8nApiResource:
@@ -45,7 +39,7 @@ def test_reconcile_apply_writes_no_status_for_a_playbook_whose_n8n_facts_are_unk
     before = {r["id"]: r["fields"].get("Status") for r in ssot.client().list_records(PLAYBOOKS_TABLE)}
 
     with FakeN8n(api_key="n8n_key", workflows=n8n_workflows(), fail_status=500) as failing:
-        url = closed_port_url() if n8n_fault == "unreachable" else failing.url
+        url = f"http://127.0.0.1:{closed_port()}" if n8n_fault == "unreachable" else failing.url
         defs = defs_for({**backend, "n8n": n8n_at(url)}, snapshot=snapshot)
         materialize_playbooks(defs, instance)
         result = defs.resolve_job_def("reconcile").execute_in_process(instance=instance, run_config=APPLY)
