@@ -103,9 +103,11 @@ def key_of(body: Any) -> str | None:
 #: A task message is one flat object; anything nested deeper than this is not one. Checked
 #: before ``json.loads``, whose recursion would otherwise raise RecursionError on ``[[[[…``.
 MAX_DEPTH = 8
-#: A JSON string token (escapes included) or a bracket; strings are skipped whole, so brackets
-#: inside them do not count. Linear: no nested quantifiers.
-_DEPTH_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+#: A JSON string token (escapes included; an unterminated one runs to the end) or a bracket:
+#: strings are skipped whole, so brackets inside them do not count. Linear in the body's length:
+#: possessive quantifiers and an optional closing quote leave nothing to backtrack into (a
+#: required closing quote made ``"\\"\\"\\...`` quadratic).
+_DEPTH_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.S)
 
 
 def _load_object(body: Any) -> dict[str, Any]:
