@@ -91,10 +91,13 @@ def parse_message(body: Any, signing_key: str | None = None) -> TaskMessage:
 
 
 def key_of(body: Any) -> str | None:
-    """The Key a body names, if any, even when the body is otherwise unreadable (for triage).
-    As safe as ``parse_message``: ``None`` for any body it cannot read."""
+    """The Key a body names, if any, even when the body is otherwise unreadable (for triage: a
+    lone surrogate in another field still names its task). As safe as ``parse_message``:
+    ``None`` for any body it cannot read, never an exception."""
     try:
-        key = _load_object(body).get("key")
+        key = _load_json_object(body).get("key")
+        if isinstance(key, str):
+            _require_utf8(key, "key")
     except MessageError:
         return None
     return key if isinstance(key, str) and key.strip() else None
@@ -113,6 +116,13 @@ _DEPTH_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.S)
 def _load_object(body: Any) -> dict[str, Any]:
     """The JSON object in ``body`` (text, or bytes that must be UTF-8), size, depth and encoding
     checked before and after parsing; ``MessageError`` for everything else."""
+    data = _load_json_object(body)
+    _require_utf8_strings(data)
+    return data
+
+
+def _load_json_object(body: Any) -> dict[str, Any]:
+    """``_load_object`` without the check of the strings inside."""
     if isinstance(body, (bytes, bytearray, memoryview)):
         raw = bytes(body)
         if len(raw) > MAX_BODY_BYTES:
@@ -137,7 +147,6 @@ def _load_object(body: Any) -> dict[str, Any]:
         raise MessageError(f"body is not readable JSON ({type(error).__name__})") from None
     if not isinstance(data, dict):
         raise MessageError(f"body is JSON {type(data).__name__}, not an object")
-    _require_utf8_strings(data)
     return data
 
 

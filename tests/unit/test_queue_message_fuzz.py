@@ -66,6 +66,9 @@ def test_a_json_escaped_lone_surrogate_in_any_field_is_refused():
     with pytest.raises(MessageError):
         parse_message(VALID.encode().replace("Warm", "Warm\ud800"))  # a lone surrogate in the str itself
     assert key_of(json.dumps({"key": "\ud800"})) is None
+    poisoned = json.loads(VALID.encode())
+    poisoned["playbook"] = "Warm \ud800"
+    assert key_of(json.dumps(poisoned)) == VALID.key, "triage still names the task of a poisoned message"
 
 
 def test_bytes_bodies_must_be_utf8_and_read_like_text():
