@@ -38,7 +38,10 @@ def build_reconcile_job(schedules: Sequence[dg.ScheduleDefinition]) -> dg.JobDef
             context.log.warning(f"n8n could not be read; n8n-owned playbooks are left alone: {gathered.report.n8n_problem}")
         mode = "applying" if config.apply else "dry run, would make"
         for change in changes:
-            context.log.info(f"{mode if change.side != 'n8n' else 'n8n'}: {change.describe()}")
+            if change.side == "withheld":
+                context.log.warning(f"not written: {change.describe()}")
+            else:
+                context.log.info(f"{mode if change.side != 'n8n' else 'n8n'}: {change.describe()}")
         if config.apply:
             refuse_without_schedules(gathered.validations, by_name)
             apply_changes(context, changes, ssot, by_name)
@@ -49,6 +52,7 @@ def build_reconcile_job(schedules: Sequence[dg.ScheduleDefinition]) -> dg.JobDef
                 "dagster_changes": dg.MetadataValue.json([c.describe() for c in changes if c.side == "dagster"]),
                 "ssot_changes": dg.MetadataValue.json([c.describe() for c in changes if c.side == "ssot"]),
                 "n8n_proposals": dg.MetadataValue.json([c.describe() for c in changes if c.side == "n8n"]),
+                "status_withheld": dg.MetadataValue.json([c.describe() for c in changes if c.side == "withheld"]),
             },
         )
 

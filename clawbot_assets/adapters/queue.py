@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
+from clawbot_assets.domain.queue_ids import dedup_id_for, group_id_for
+
 #: SQS FIFO drops a message whose deduplication id was sent in the last 5 minutes.
 DEDUP_WINDOW_SECONDS = 300
 #: SendMessageBatch and ReceiveMessage take at most 10 messages.
@@ -23,9 +25,21 @@ class QueueUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class OutgoingMessage:
+    """``dedup_id`` is the task Key and ``group_id`` the playbook slug, as callers know them; the
+    queue sends ``sqs_dedup_id`` and ``sqs_group_id``, the same values made to keep SQS's rules
+    (``clawbot_assets.domain.queue_ids``). ``SendOutcome`` reports the caller's ``dedup_id``."""
+
     dedup_id: str
     group_id: str
     body: str
+
+    @property
+    def sqs_dedup_id(self) -> str:
+        return dedup_id_for(self.dedup_id)
+
+    @property
+    def sqs_group_id(self) -> str:
+        return group_id_for(self.group_id)
 
 
 @dataclass(frozen=True)

@@ -78,13 +78,14 @@ class LocalQueue:
 
     def _send(self, connection: sqlite3.Connection, message: OutgoingMessage) -> None:
         now = self.clock()
+        dedup_id, group_id = message.sqs_dedup_id, message.sqs_group_id
         connection.execute("DELETE FROM dedup WHERE queue = ? AND sent_at <= ?", (self.name, now - DEDUP_WINDOW_SECONDS))
-        if connection.execute("SELECT 1 FROM dedup WHERE queue = ? AND dedup_id = ?", (self.name, message.dedup_id)).fetchone():
+        if connection.execute("SELECT 1 FROM dedup WHERE queue = ? AND dedup_id = ?", (self.name, dedup_id)).fetchone():
             return
-        connection.execute("INSERT INTO dedup (queue, dedup_id, sent_at) VALUES (?, ?, ?)", (self.name, message.dedup_id, now))
+        connection.execute("INSERT INTO dedup (queue, dedup_id, sent_at) VALUES (?, ?, ?)", (self.name, dedup_id, now))
         connection.execute(
             "INSERT INTO messages (queue, message_id, dedup_id, group_id, body, visible_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.name, str(uuid.uuid4()), message.dedup_id, message.group_id, message.body, now),
+            (self.name, str(uuid.uuid4()), dedup_id, group_id, message.body, now),
         )
 
     def receive(self, max_messages: int = MAX_BATCH, visibility_timeout: int | None = None) -> list[ReceivedMessage]:

@@ -1,7 +1,8 @@
 """The queue on Amazon SQS (boto3): a FIFO queue whose RedrivePolicy names the dead-letter queue.
 
-``MessageDeduplicationId`` is the task Key and ``MessageGroupId`` the playbook slug, so a resend
-within 5 minutes is dropped by SQS itself. SendMessageBatch takes 10 entries and may accept some
+``MessageDeduplicationId`` comes from the task Key and ``MessageGroupId`` from the playbook slug
+(``domain/queue_ids.py`` keeps both within SQS's 128-character rule), so a resend within 5 minutes
+is dropped by SQS itself. SendMessageBatch takes 10 entries and may accept some
 and fail others: failed entries (throttling, a 5xx inside the batch) are resent with the same
 deduplication id, so a retry never makes a second copy; whole-call throttling and 5xx are
 retried by botocore's ``standard`` retry mode. Only this module imports boto3.
@@ -64,7 +65,7 @@ class SqsQueue:
         pending = {str(index): message for index, message in enumerate(batch)}
         for attempt in range(ENTRY_RETRIES + 1):
             entries = [
-                {"Id": entry_id, "MessageBody": m.body, "MessageDeduplicationId": m.dedup_id, "MessageGroupId": m.group_id}
+                {"Id": entry_id, "MessageBody": m.body, "MessageDeduplicationId": m.sqs_dedup_id, "MessageGroupId": m.sqs_group_id}
                 for entry_id, m in pending.items()
             ]
             outcome.requests += 1

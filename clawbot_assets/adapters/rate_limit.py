@@ -32,10 +32,11 @@ import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pyrate_limiter import AbstractBucket, Rate, RateItem
 
+from clawbot_assets.adapters.conninfo import is_postgres, parse_conninfo, postgres_address, redact_conninfo, without_secrets
 from clawbot_assets.adapters.rate_limit_stores import Penalty, memory_store, postgres_store, sqlite_store
 
 #: Airtable's requests per base per sliding window, and the window padded for network jitter.
@@ -53,12 +54,12 @@ class RateLimiterConfigError(ValueError):
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password, if any, replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The limiter URL as it may be shown: a Postgres one (URL or ``key=value``) through libpq's
+    parser with its password replaced by ``***`` (``conninfo.redact_conninfo``); ``memory://``
+    and ``sqlite:///<path>`` hold no secret and are shown as they are."""
+    if urlsplit(url).scheme in ("memory", "sqlite"):
         return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    return redact_conninfo(url)
 
 
 def with_password(url: str | None, password: str | None) -> str | None:
@@ -132,6 +133,8 @@ class SharedRateLimiter:
 def _options(url: str, limit: int, window_seconds: float) -> tuple[str, int, float]:
     """``limit`` and ``window`` query parameters override the arguments (a test raises the limit
     through a resource's URL this way); other parameters stay for the store."""
+    if is_postgres(url) and parse_conninfo(url) is not None:
+        return url, limit, window_seconds  # libpq reads all of it: it holds no limit or window
     address, _, query = url.partition("?")
     kept = []
     for key, value in parse_qsl(query, keep_blank_values=True):
@@ -171,7 +174,7 @@ def rate_limiter_for(
     elif scheme == "sqlite":
         path = Path("/" + urlsplit(url).path.lstrip("/"))
         bucket, penalty = sqlite_store(path, name, rates)
-    elif scheme in _POSTGRES_SCHEMES:
+    elif scheme in _POSTGRES_SCHEMES or is_postgres(url):
         bucket, penalty = _postgres(url, name, rates)
     else:
         raise RateLimiterConfigError(
@@ -191,11 +194,11 @@ def _postgres(url: str, name: str, rates: list[Rate]) -> tuple[AbstractBucket, P
         raise RateLimiterStoreUnreachable(
             f"Postgres at {postgres_address(url)} is unreachable, so the Airtable rate limiter cannot "
             f"pace requests and none was sent (store {redact_url(url)}, CLAWBOT_RATE_LIMITER_URL): "
-            f"{_without_password(error, url)}"
+            f"{without_secrets(_reason(error), url)}"
         ) from None
     except Exception as error:
         raise RateLimiterConfigError(
-            f"Rate limiter store {redact_url(url)} is unusable: {_without_password(error, url)}"
+            f"Rate limiter store {redact_url(url)} is unusable: {without_secrets(_reason(error), url)}"
         ) from None
 
 
@@ -203,15 +206,5 @@ class RateLimiterStoreUnreachable(RateLimiterConfigError):
     """The limiter's database did not answer; nothing was sent to the API it paces."""
 
 
-def postgres_address(url: str) -> str:
-    """``host:port`` of a Postgres URL (5432 when the URL names none)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
-
-
-def _without_password(error: Exception, url: str) -> str:
-    reason = " ".join(f"{type(error).__name__}: {error}".split())
-    password = urlsplit(url).password
-    for spelling in {password, unquote(password or "")} - {None, ""}:
-        reason = reason.replace(spelling, "***")
-    return reason
+def _reason(error: Exception) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())

@@ -25,7 +25,7 @@ from clawbot_assets.resources.ssot import SsotResource
 CHECK_CODES: dict[str, frozenset[str]] = {
     Checks.TRIGGER_AND_APPROVAL_PRESENT: UNSAFE_TO_RUN,
     Checks.CRON_VALID: frozenset({Problem.CRON_INVALID, Problem.TIMEZONE_INVALID}),
-    Checks.NAMES_UNIQUE: frozenset({Problem.NAME_MISSING, Problem.NAME_DUPLICATE}),
+    Checks.NAMES_UNIQUE: frozenset({Problem.NAME_MISSING, Problem.NAME_DUPLICATE, Problem.NAME_TOO_LONG}),
     Checks.FIELDS_VALID: FIELD_PROBLEMS - UNSAFE_TO_RUN,
 }
 SEVERITY = {Checks.FIELDS_VALID: dg.AssetCheckSeverity.WARN}
@@ -33,7 +33,8 @@ DESCRIPTIONS = {
     Checks.TRIGGER_AND_APPROVAL_PRESENT: "Every playbook is safe to run: a valid Trigger and Approval (COLD needs manual), "
     "a valid Daily Cap and Cooldown, and an Enabled that reads clearly. A failing playbook's runs are refused.",
     Checks.CRON_VALID: "Every playbook has a valid 5-field cron and an IANA timezone; a failing one has no schedule.",
-    Checks.NAMES_UNIQUE: "Every playbook has a Name, and no two Names make the same slug; a failing one has no schedule.",
+    Checks.NAMES_UNIQUE: "Every playbook has a Name, no two Names make the same slug, and no slug is longer than "
+    "256 characters; a failing one has no schedule.",
     Checks.FIELDS_VALID: "Tier, Status, Scheduler, Channel and every other field hold allowed values of the right shape.",
     Checks.TRIGGER_STAGE_EXISTS: "Every playbook Trigger names a pipeline and a stage that HubSpot really has.",
     Checks.SCHEDULES_MATCH_SSOT: "The loaded playbook schedules match the live SSOT. On failure: "

@@ -15,7 +15,8 @@ not be read), and its last runs. Three rules, one per check:
   visible, that is in Dagster) a successful run within the last two cron intervals;
   ``Paused`` and ``Retired`` mean scheduled nowhere. ``Draft`` and a blank Status are not judged.
 
-A judgement that needs n8n while n8n is unknown is ``unknown``, never a pass or a failure.
+A judgement that needs n8n while n8n is unknown is ``unknown``, never a pass or a failure, and a
+playbook with anything unknown has no observed Status: reconcile writes none for it.
 Every finding says which side to fix (``dagster``, ``n8n`` or ``ssot``) and how.
 """
 
@@ -152,6 +153,8 @@ def judge(facts: PlaybookFacts, now: dt.datetime) -> PlaybookAudit:
         add(SINGLE_SCHEDULER, f"live in both Dagster ({schedule}) and n8n ({_names(n8n_live)})", fix, side)
     elif dagster_live and not n8n_known:
         unknown.append("whether n8n also schedules it")
+    elif owner(playbook) == "dagster" and not n8n_known:
+        unknown.append("whether n8n still schedules it")
 
     scheduled_anywhere = dagster_live or bool(n8n_live)
     owner_live = dagster_live if owner(playbook) == "dagster" else bool(n8n_live)
@@ -173,14 +176,18 @@ def judge(facts: PlaybookFacts, now: dt.datetime) -> PlaybookAudit:
     elif playbook.status in ("Paused", "Retired") and scheduled_anywhere:
         add(STATUS_REFLECTS_REALITY, f"Status {playbook.status} but it is still scheduled", "stop its schedules, or set Status to Live", "ssot")
 
-    return PlaybookAudit(facts, tuple(findings), tuple(unknown), observed_status(facts, owner_known, owner_live, scheduled_anywhere), _next(facts, dagster_live, n8n_live, now))
+    status = None if unknown else observed_status(facts, owner_known, owner_live, scheduled_anywhere)
+    return PlaybookAudit(facts, tuple(findings), tuple(unknown), status, _next(facts, dagster_live, n8n_live, now))
 
 
 def observed_status(facts: PlaybookFacts, owner_known: bool, owner_live: bool, scheduled_anywhere: bool) -> str | None:
     """Live when Enabled and its owner schedules it; Paused (or the Draft/Retired it says) when
-    scheduled nowhere; ``None`` when the facts do not say (n8n unknown, or inconsistent)."""
+    scheduled nowhere; ``None`` when the facts do not say (n8n unknown, or inconsistent).
+
+    ``judge`` asks only when no fact is unknown: "scheduled nowhere" read from an unreadable n8n
+    once wrote Paused over a playbook n8n still fired (issue 15, finding 7)."""
     playbook = facts.playbook
-    if not owner_known:
+    if not owner_known or facts.n8n is None:
         return None
     if playbook.enabled and owner_live:
         return "Live"

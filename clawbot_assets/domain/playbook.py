@@ -50,6 +50,7 @@ class Problem:
 
     NAME_MISSING = "name_missing"
     NAME_DUPLICATE = "name_duplicate"
+    NAME_TOO_LONG = "name_too_long"
     TIER_INVALID = "tier_invalid"
     TRIGGER_MISSING = "trigger_missing"
     TRIGGER_INVALID = "trigger_invalid"
@@ -69,8 +70,13 @@ class Problem:
 
 #: Without these a playbook cannot get a schedule at all.
 UNSCHEDULABLE = frozenset(
-    {Problem.NAME_MISSING, Problem.NAME_DUPLICATE, Problem.CRON_INVALID, Problem.TIMEZONE_INVALID}
+    {Problem.NAME_MISSING, Problem.NAME_DUPLICATE, Problem.NAME_TOO_LONG, Problem.CRON_INVALID, Problem.TIMEZONE_INVALID}
 )
+#: The longest slug a playbook may have. A run of its schedule carries the slug in the run tags
+#: ``dagster/partition`` and ``clawbot/playbook``, which deploy/dagster.yaml propagates to the
+#: run's ECS task, and an ECS tag value is at most 256 characters (Amazon ECS API reference,
+#: ``Tag``): a longer slug would get a schedule whose every run fails to launch on Fargate.
+MAX_SLUG_LENGTH = 256
 #: With any of these a playbook must never create a task (the worst outcome of the system).
 UNSAFE_TO_RUN = frozenset(
     {
@@ -288,6 +294,9 @@ def _validate(record_id: str, fields: Mapping[str, Any], rules: ScheduleRules) -
             slug = playbook_slug(name)
         except KeyFieldError as error:
             row.add(Problem.NAME_MISSING, "Name", str(error))
+        if len(slug) > MAX_SLUG_LENGTH:
+            row.add(Problem.NAME_TOO_LONG, "Name", f"Name makes a slug of {len(slug)} characters; at most "
+                    f"{MAX_SLUG_LENGTH} fit the run's ECS task tags, so shorten the Name")
 
     tier, tier_text = row.choice("Tier", TIERS, Problem.TIER_INVALID)
     if tier_text == "":

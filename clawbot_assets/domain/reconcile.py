@@ -4,7 +4,8 @@
   exactly when it is Enabled and its Scheduler is ``dagster`` or ``shadow`` (a shadow schedule
   runs and writes nothing).
 - **Status is an observation**: after the schedules are set, the Status the facts show is
-  written back into the SSOT, where the facts show one.
+  written back into the SSOT, where the facts show one. A playbook with any unknown fact (n8n
+  unreadable) gets no Status write, only a ``withheld`` entry saying why.
 - **n8n is never changed**: what n8n should do is proposed, for a person to do.
 """
 
@@ -51,7 +52,9 @@ def plan_reconcile(facts: list[PlaybookFacts], now: dt.datetime) -> list[Change]
     for item in settled:
         audit = judge(item, now)
         playbook = item.playbook
-        if audit.observed_status and audit.observed_status != playbook.status:
+        if audit.unknown:
+            changes.append(Change("withheld", playbook.name, f"Status {playbook.status or '(blank)'} left as it is: unknown {'; '.join(audit.unknown)}"))
+        elif audit.observed_status and audit.observed_status != playbook.status:
             changes.append(
                 Change("ssot", playbook.name, f"Status {playbook.status or '(blank)'} -> {audit.observed_status}", playbook.record_id, fields=(("Status", audit.observed_status),))
             )

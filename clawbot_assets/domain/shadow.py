@@ -14,7 +14,9 @@ n8n storing one task several times (its known double firing) is counted apart, a
 ``n8n_duplicates``: that is the bug the cut-over fixes, not a difference in what is computed.
 
 A playbook is ready to cut over (``readiness``) when every tick of its cron over at least 7
-consecutive days, up to the latest one old enough to judge, has an empty diff. Ticks are
+consecutive days, up to the latest one old enough to judge, has an empty diff, and enough of
+those ticks compared tasks: a tick where n8n wrote nothing and Dagster planned nothing is no
+evidence (see ``readiness``). Ticks are
 matched by their wall-clock time in the playbook's timezone, so the hour a clock goes back,
 which croniter yields twice and Dagster fires once, counts once.
 """
@@ -175,21 +177,41 @@ def _wall_clock(tick: dt.datetime, timezone: str | None = None) -> dt.datetime:
 class Readiness:
     slug: str
     ready: bool
-    #: Calendar days (in the playbook's timezone) covered by the current run of clean ticks.
+    #: Calendar days (in the playbook's timezone) from the first to the last tick of the current
+    #: run of clean ticks that compared tasks.
     clean_days: int
     clean_since: dt.datetime | None
     reason: str
+    #: Calendar days in that run with at least one tick that compared tasks: the evidence.
+    evidence_days: int = 0
+
+
+NOT_ENOUGH_EVIDENCE = "not enough evidence"
+
+
+def evidence_days_needed(cron: str, timezone: str, now: dt.datetime) -> int:
+    """Days with compared tasks a ready playbook needs: ``CLEAN_DAYS_REQUIRED`` for a playbook
+    that fires every day, else as many days as its cron fired on in the last week, and never
+    fewer than two (one comparison proves nothing about the next)."""
+    week = settled_ticks(cron, timezone, now - dt.timedelta(days=7), now)
+    return max(2, min(CLEAN_DAYS_REQUIRED, len({tick.date() for tick in week})))
 
 
 def readiness(slug: str, cron: str, timezone: str, diffs: Iterable[ShadowDiff], now: dt.datetime) -> Readiness:
-    """Walk back from the latest tick old enough to compare; every tick must have an empty diff.
+    """Walk back from the latest tick old enough to compare; every tick must have an empty diff,
+    and enough of them must have compared tasks.
 
     A tick with no diff ends the run of clean ticks (the shadow schedule was off, its run
     failed, or it predates the shadow), as does a non-empty diff, except a tick younger than
-    ``GRACE``, whose run may still be queued: it is not judged yet.
+    ``GRACE``, whose run may still be queued: it is not judged yet. A tick whose diff compared
+    nothing (n8n wrote nothing and Dagster planned nothing) is no difference, so it does not end
+    the run, and no evidence either, so it does not count: a playbook is ready when its clean
+    ticks *that compared tasks* span ``CLEAN_DAYS_REQUIRED`` days and fall on at least
+    ``evidence_days_needed`` days. Until then it has ``NOT_ENOUGH_EVIDENCE``.
     """
     by_tick = {_wall_clock(diff.tick, timezone): diff for diff in diffs}
     clean: list[dt.datetime] = []
+    empty_handed = 0
     blocker: str | None = None
     for tick in reversed(settled_ticks(cron, timezone, now - LOOKBACK, now - SETTLE)):
         diff = by_tick.get(_wall_clock(tick))
@@ -201,11 +223,27 @@ def readiness(slug: str, cron: str, timezone: str, diffs: Iterable[ShadowDiff], 
         if not diff.empty:
             blocker = f"the tick of {tick.isoformat(timespec='minutes')} differs: {diff.describe()}"
             break
-        clean.append(tick)
-    if not clean:
-        return Readiness(slug, False, 0, None, blocker or "no shadow tick has been compared yet")
-    days = (clean[0].date() - clean[-1].date()).days + 1
-    if days >= CLEAN_DAYS_REQUIRED:
-        return Readiness(slug, True, days, clean[-1], f"{days} consecutive days of empty shadow diffs")
+        if diff.compared_tasks:
+            clean.append(tick)
+        else:
+            empty_handed += 1
     before = blocker or f"no earlier tick in the last {LOOKBACK.days} days"
-    return Readiness(slug, False, days, clean[-1], f"{days} of {CLEAN_DAYS_REQUIRED} days clean so far; before that, {before}")
+    nothing = f" ({empty_handed} clean ticks compared no task)" if empty_handed else ""
+    if not clean:
+        if empty_handed:
+            reason = f"{NOT_ENOUGH_EVIDENCE}: {empty_handed} clean ticks, none of them compared a task; before that, {before}"
+        else:
+            reason = blocker or "no shadow tick has been compared yet"
+        return Readiness(slug, False, 0, None, reason)
+    days = (clean[0].date() - clean[-1].date()).days + 1
+    evidence = len({tick.date() for tick in clean})
+    needed = evidence_days_needed(cron, timezone, now)
+    if days >= CLEAN_DAYS_REQUIRED and evidence >= needed:
+        return Readiness(slug, True, days, clean[-1], f"{days} consecutive days of empty shadow diffs, {evidence} of them with compared tasks", evidence)
+    if days >= CLEAN_DAYS_REQUIRED:
+        reason = f"{NOT_ENOUGH_EVIDENCE}: {evidence} of {needed} days with compared tasks{nothing}; before that, {before}"
+    else:
+        reason = f"{days} of {CLEAN_DAYS_REQUIRED} days clean so far, {evidence} with compared tasks{nothing}; before that, {before}"
+        if empty_handed:
+            reason = f"{NOT_ENOUGH_EVIDENCE}: {reason}"
+    return Readiness(slug, False, days, clean[-1], reason, evidence)

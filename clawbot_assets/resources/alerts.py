@@ -1,8 +1,9 @@
 """The alerter resources: one class per backend, sharing ``AlerterResource``'s interface.
 
 ``LocalAlerterResource`` logs the alert and appends it to a JSON-lines file under ``data_dir``;
-``SnsAlerterResource`` publishes to an SNS topic (boto3, imported on use);
-``SlackAlerterResource`` posts to an incoming webhook, retrying 429 and 5xx answers. A delivery
+``SnsAlerterResource`` publishes to an SNS topic (boto3, imported on use), its Subject cleaned to
+SNS's rules; ``SlackAlerterResource`` posts to an incoming webhook, its text escaped so that what
+the SSOT says arrives as text (``domain/alert_text.py``), retrying 429 and 5xx answers. A delivery
 that still fails raises ``AlertDeliveryError``: the sensors log it and keep the alert for their
 next tick, so it is never lost.
 """
@@ -17,6 +18,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field
 
+from clawbot_assets.domain.alert_text import slack_escaped, sns_subject
 from clawbot_assets.resources.backends import (
     ALERT_TOPIC_ARN,
     DEFAULT_DATA_DIR,
@@ -26,10 +28,6 @@ from clawbot_assets.resources.backends import (
     local_path,
     require,
 )
-
-#: SNS subjects are at most 100 characters.
-MAX_SUBJECT = 100
-
 
 class AlertDeliveryError(RuntimeError):
     """The alert could not be delivered after retries; the message never holds a credential."""
@@ -105,7 +103,7 @@ class SnsAlerterResource(AlerterResource):
         client = boto3.client("sns", endpoint_url=self.endpoint_url or None, region_name=self.region_name or None,
                               config=Config(retries={"mode": "standard", "max_attempts": 5}))
         try:
-            client.publish(TopicArn=topic, Subject=alert.title[:MAX_SUBJECT], Message=alert.text(),
+            client.publish(TopicArn=topic, Subject=sns_subject(alert.title), Message=alert.text(),
                            MessageAttributes={"kind": {"DataType": "String", "StringValue": alert.kind}})
         except (ClientError, BotoCoreError) as error:
             raise AlertDeliveryError(f"SNS publish failed: {error}") from error
@@ -128,7 +126,7 @@ class SlackAlerterResource(AlerterResource):
                       allowed_methods=None, raise_on_status=False, respect_retry_after_header=True)
         http = urllib3.PoolManager(retries=retry, timeout=urllib3.Timeout(total=self.timeout_seconds))
         try:
-            response = http.request("POST", url, body=json.dumps({"text": alert.text()}),
+            response = http.request("POST", url, body=json.dumps({"text": slack_escaped(alert.text())}),
                                     headers={"Content-Type": "application/json"})
         except urllib3.exceptions.HTTPError as error:
             raise AlertDeliveryError(f"Slack webhook unreachable after {self.retries} retries ({type(error).__name__})") from None

@@ -27,6 +27,7 @@ class CutoverAssessment:
             "playbook": self.playbook.name,
             "ready": self.readiness.ready,
             "clean_days": self.readiness.clean_days,
+            "days_with_tasks": self.readiness.evidence_days,
             "clean_since": self.readiness.clean_since.isoformat(timespec="minutes") if self.readiness.clean_since else "",
             "latest_diff": f"{latest.tick.isoformat(timespec='minutes')}: {latest.describe()}" if latest else "none yet",
             "reason": self.readiness.reason,

@@ -152,3 +152,23 @@ def test_sqs_sender_faults_are_reported_not_retried():
     outcome = SqsQueue(client, "https://sqs/123/q.fifo", sleep=lambda _: None).send_batch(messages(3))
     assert outcome.sent == ["warm|0|1|2026-11-25"] and set(outcome.failed) == {"warm|1|1|2026-11-25", "warm|2|1|2026-11-25"}
     assert client.calls == 1 and "InvalidParameterValue" in outcome.failed["warm|1|1|2026-11-25"]
+
+
+def test_long_and_non_ascii_keys_reach_the_queue_as_ids_within_sqs_rules_and_still_deduplicate(queues):
+    """moto takes any id; SQS refuses more than 128 characters outside a-z, A-Z, 0-9 and ASCII
+    punctuation (tests/unit/test_queue_ids.py cites the rule). The queue sends ids within it,
+    reports the caller's Key, and a resend of the same Key is still dropped."""
+    from clawbot_assets.domain.keys import compose_key, playbook_slug
+    from tests.unit.test_queue_ids import LONG_NAME, within_sqs_rules
+
+    queue, _ = queues
+    keys = [compose_key(LONG_NAME, "9" * 60, "1", "2026-11-25"), compose_key("Холодные звонки", "7" * 40, "1", "2026-11-25")]
+    sent = [OutgoingMessage(key, playbook_slug(name), "{}") for key, name in zip(keys, [LONG_NAME, "Холодные звонки"])]
+    sent.append(OutgoingMessage("raw|key with spaces|1|2026-11-25", "Relance été", "{}"))
+    outcome = queue.send_batch(sent)
+    assert sorted(outcome.sent) == sorted(m.dedup_id for m in sent) and outcome.failed == {}
+    queue.send_batch(sent)
+    got = drain(queue)
+    assert len(got) == 3
+    assert all(within_sqs_rules(m.dedup_id) and within_sqs_rules(m.group_id) for m in got)
+    assert sorted(m.dedup_id for m in got) == sorted(m.sqs_dedup_id for m in sent)

@@ -1,8 +1,6 @@
 """Alert delivery (local, SNS on moto, Slack with retries), the check-failure sensor and the DLQ sensor."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
@@ -13,6 +11,7 @@ from clawbot_assets.resources.queue import LocalQueueResource, SqsQueueResource
 from sensors.check_alerts import build_check_failure_alert_sensor
 from sensors.dlq_depth import build_dlq_depth_sensor
 from tests.fakes.aws import REGION, fake_credentials
+from tests.fakes.slack_webhook import Webhook, webhook  # noqa: F401 (fixture)
 
 ALERT = Alert(kind="check_failed", title="ClawBot check failed: task_queue_sales / unique_composite_key", severity="ERROR",
               asset="task_queue_sales", check="unique_composite_key", offenders=["a|1|1|2026-11-25"], link="http://ui/runs/r1")
@@ -77,29 +76,6 @@ def test_check_history_reads_evaluations_and_the_latest_record(instance):
     status, _, passed = latest_check_record(instance, key)
     assert (status, passed) == ("SUCCEEDED", True)
     assert check_evaluations_after(instance, key, evaluations[-1].storage_id) == []
-
-
-class Webhook(BaseHTTPRequestHandler):
-    answers: list = []
-    bodies: list = []
-
-    def do_POST(self):
-        Webhook.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-        status = Webhook.answers.pop(0) if Webhook.answers else 200
-        self.send_response(status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def webhook():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    Webhook.bodies = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
 
 
 def test_slack_500_is_retried_and_a_lasting_failure_raises(webhook):

@@ -130,3 +130,34 @@ def test_a_shadow_playbook_schedule_runs_by_default():
     row["fields"]["Scheduler"] = "shadow"
     (schedule,) = [s for s in build_playbook_schedules(validate_playbooks(records)) if s.name == f"playbook__{SLUG}"]
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING and "shadow" in schedule.description
+
+
+def test_a_shadow_week_over_an_empty_stage_is_not_enough_evidence(backend, instance):
+    """n8n wrote nothing and the trigger stage had no deal all week: every diff is empty over 0
+    tasks. That used to pass as "8 consecutive days, no difference over 0 tasks"; it proves
+    nothing about the cut-over, so the check stays red, saying why, on both SSOT backends."""
+    import json
+
+    crm_file = backend["crm"].client().fixture_path
+    fixture = json.loads(crm_file.read_text())
+    fixture["deals"] = [deal for deal in fixture["deals"] if deal["dealstage"] != "renewal_30"]
+    crm_file.write_text(json.dumps(fixture))
+    defs = defs_for(backend)
+    ssot, crm = backend["ssot"].client(), backend["crm"].client()
+    put_in_shadow(ssot, SLUG)
+    now = dt.datetime.now(dt.timezone.utc)
+    week = settled_ticks("0 7 * * *", "UTC", now - dt.timedelta(days=8), now - SETTLE)
+    for tick in week:
+        assert write_like_n8n(ssot, crm, SLUG, tick) == 0
+        shadow_run(defs, instance, tick)
+    result = readiness_run(defs, instance)
+
+    diffs = shadow_observations(instance, "diff")
+    assert len(diffs) == len(week) >= 8 and all(d["shadow_diff"].value == "empty" for d in diffs)
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.metadata["ready"].value == []
+    reason = check.metadata["offenders"].value["Renewal Reminder — 30 Days"]
+    assert reason.startswith("not enough evidence") and "none of them compared a task" in reason
+    assert check.metadata["not_enough_evidence"].value == ["Renewal Reminder — 30 Days"]
+    (row,) = result.asset_materializations_for_node(CUTOVER_READINESS)[0].metadata["readiness"].value.records
+    assert not row.data["ready"] and row.data["days_with_tasks"] == 0

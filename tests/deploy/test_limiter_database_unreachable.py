@@ -5,7 +5,12 @@ request."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import dagster as dg
+import pytest
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.demo.data import backlog_records, playbook_records
@@ -13,10 +18,13 @@ from clawbot_assets.names import PLAYBOOK_PARTITIONS
 from tests.conftest import BASE_ID, TOKEN, airtable_resource
 from tests.dagster.helpers import defs_for
 from tests.deploy.production_home import closed_port
+from tests.deploy.tools import REPO
 from tests.fakes.airtable_server import FakeAirtable
 
 PLAYBOOK = "churn_rescue"
-PASSWORD = "Limiter-s3cret"
+PASSWORD = "Zq7-s3cretPW"
+#: A password with an unencoded ``#``: ``urllib.parse`` reads ``#cd...`` as a URL fragment.
+HASHED_PASSWORD = "Xk9#Wq2-s3cretPW"
 
 
 def failure_messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
@@ -31,12 +39,24 @@ def failure_messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     return messages
 
 
-def test_a_playbook_run_fails_clearly_and_sends_nothing_when_the_limiter_database_is_down(local_resources, data_dir, instance):
+def limiter_urls(port: int) -> dict[str, str]:
+    """One database, every way a URL can carry its password (issue 15, finding 9)."""
+    return {
+        "url": f"postgresql://clawbot:{PASSWORD}@127.0.0.1:{port}/clawbot",
+        "url parameter": f"postgresql://clawbot@127.0.0.1:{port}/clawbot?password={PASSWORD}&connect_timeout=3",
+        "unencoded #": f"postgresql://clawbot:{HASHED_PASSWORD}@127.0.0.1:{port}/clawbot",
+        "key=value": f"host=127.0.0.1 port={port} user=clawbot password={PASSWORD} dbname=clawbot",
+    }
+
+
+@pytest.mark.parametrize("form", ["url", "url parameter", "unencoded #", "key=value"])
+def test_a_playbook_run_fails_clearly_and_sends_nothing_when_the_limiter_database_is_down(local_resources, data_dir, instance, form):
     port = closed_port()
+    url = limiter_urls(port)[form]
     with FakeAirtable(token=TOKEN, rate_limit=1000) as server:
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         server.seed(BASE_ID, TASKS_TABLE, backlog_records())
-        ssot = airtable_resource(server, data_dir, rate_limiter_url=f"postgresql://clawbot:{PASSWORD}@127.0.0.1:{port}/clawbot")
+        ssot = airtable_resource(server, data_dir, rate_limiter_url=url)
         instance.add_dynamic_partitions(PLAYBOOK_PARTITIONS, [PLAYBOOK])
         result = defs_for({**local_resources, "ssot": ssot}).resolve_job_def("playbook_run").execute_in_process(
             instance=instance, partition_key=PLAYBOOK, raise_on_error=False
@@ -49,4 +69,41 @@ def test_a_playbook_run_fails_clearly_and_sends_nothing_when_the_limiter_databas
     assert "none was sent" in message and "CLAWBOT_RATE_LIMITER_URL" in message
     assert requests == 0, "not one request reached Airtable, let alone a write"
     everything_logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))
-    assert PASSWORD not in everything_logged and "clawbot:***@" in message
+    assert not secret_parts_in(everything_logged) and not secret_parts_in(message)
+    assert "clawbot:***@" in message or "password=***" in message
+
+
+def secret_parts_in(text: str) -> list[str]:
+    """Any half of either password that shows in ``text``."""
+    return [part for part in ("Zq7", "s3cretPW", "Xk9", "Wq2") if part in text]
+
+
+def test_on_the_command_line_the_password_reaches_neither_output_nor_storage_nor_compute_logs(tmp_path):
+    """``dagster job execute`` as an operator runs it, with the default multiprocess executor
+    (so the step's output is captured into compute logs) and SQLite storage in DAGSTER_HOME:
+    the password, in the two forms ``urllib.parse`` misreads, is in none of the CLI's output
+    and in no file the run leaves behind (run storage, event log, compute logs, JSON logs)."""
+    home = tmp_path / ".dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
+    port = closed_port()
+    for form in ("url parameter", "unencoded #"):
+        environment = {
+            **{name: value for name, value in os.environ.items() if not name.startswith(("CLAWBOT_", "AIRTABLE_", "DAGSTER_"))},
+            "DAGSTER_HOME": str(home),
+            "CLAWBOT_DATA_DIR": str(tmp_path / "data"),
+            "CLAWBOT_SSOT": "airtable",
+            "AIRTABLE_API_KEY": TOKEN,
+            "AIRTABLE_BASE_ID": BASE_ID,
+            "AIRTABLE_ENDPOINT_URL": f"http://127.0.0.1:{closed_port()}",
+            "CLAWBOT_RATE_LIMITER_URL": limiter_urls(port)[form],
+        }
+        command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "clawbot_assets.definitions", "-j", "playbooks_refresh"]
+        finished = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+        output = finished.stdout + finished.stderr
+        assert finished.returncode != 0 and f"Postgres at 127.0.0.1:{port} is unreachable" in output, output[-3000:]
+        assert not secret_parts_in(output), form
+    stored = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.suffix in (".err", ".out", ".complete") or "compute_logs" in str(path) for path in stored), "compute logs were captured"
+    leaking = [str(path) for path in stored for part in secret_parts_in(path.read_bytes().decode("utf-8", "replace"))]
+    assert leaking == []

@@ -2,7 +2,8 @@
 
 ``GET /api/v1/workflows`` and ``POST /api/v1/workflows/{id}/activate|deactivate`` with the ``X-N8N-API-KEY`` header, paged with ``limit`` and an opaque
 ``cursor`` (the response's ``nextCursor``, ``null`` on the last page), 401 with n8n's body for a
-missing or wrong key, and a log of every request received.
+missing or wrong key, and a log of every request received. ``fail_status=500`` makes it answer
+every read with that status, as an n8n that is up but failing does.
 
     with FakeN8n(api_key="k", workflows=[...], page_size=2) as server:
         N8nApi(server.url, "k").list_workflows()
@@ -28,6 +29,8 @@ class _State:
     api_key: str
     workflows: list[dict]
     page_size: int | None
+    #: When set, every request is answered with this status (an n8n that is up but failing).
+    fail_status: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[RecordedRequest] = field(default_factory=list)
 
@@ -49,6 +52,9 @@ class _Handler(JsonHandler):
         query = parse_qs(url.query)
         with state.lock:
             state.requests.append(RecordedRequest("GET", url.path, query, dict(self.headers.items())))
+        if state.fail_status:
+            self._send(state.fail_status, {"message": "Internal Server Error"})
+            return
         if self.headers.get("X-N8N-API-KEY") != state.api_key:
             self._send(401, {"message": "unauthorized"})
             return
@@ -89,5 +95,6 @@ class FakeN8n(RecordingServer):
     thread_name = "fake-n8n"
     handler = _Handler
 
-    def __init__(self, api_key: str, workflows: list[dict] | None = None, page_size: int | None = None) -> None:
-        self.state = _State(api_key, list(workflows or []), page_size)
+    def __init__(self, api_key: str, workflows: list[dict] | None = None, page_size: int | None = None,
+                 fail_status: int | None = None) -> None:
+        self.state = _State(api_key, list(workflows or []), page_size, fail_status)

@@ -88,3 +88,17 @@ def test_demo_has_16_playbooks_two_broken_cold_ones():
     broken = [v for v in validations if {Problem.TRIGGER_MISSING, Problem.APPROVAL_MISSING} <= v.codes]
     assert len(broken) == 2 and all(v.playbook.tier == "COLD" for v in broken)
     assert all(v.schedulable for v in validations)
+
+
+def test_a_name_whose_slug_outgrows_the_ecs_tag_limit_is_named_and_gets_no_schedule():
+    """A 400-character Name used to get a running schedule whose runs carry the slug in ECS task
+    tags (at most 256 characters per value): every run would fail to launch on Fargate."""
+    from schedules.playbook_schedules import build_playbook_schedules
+    from tests.unit.test_queue_ids import LONG_NAME
+
+    too_long = validate(Name=LONG_NAME)
+    assert Problem.NAME_TOO_LONG in too_long.codes and not too_long.schedulable
+    assert "shorten the Name" in too_long.describe()
+    assert build_playbook_schedules([too_long]) == []
+    fits = validate(Name="x" * 256)
+    assert fits.schedulable and len(build_playbook_schedules([fits])) == 1

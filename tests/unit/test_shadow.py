@@ -66,7 +66,7 @@ def test_a_stored_key_that_names_another_task_is_a_difference():
 
 
 def clean_daily_diffs(first_day: int, days: int) -> list[ShadowDiff]:
-    return [ShadowDiff("daily", TICK + dt.timedelta(days=first_day + n), DUE) for n in range(days)]
+    return [ShadowDiff("daily", TICK + dt.timedelta(days=first_day + n), DUE, compared_tasks=3) for n in range(days)]
 
 
 NOW = TICK + dt.timedelta(days=6) + SETTLE
@@ -83,7 +83,7 @@ def test_a_tick_without_a_diff_or_with_a_difference_restarts_the_count():
     diffs = clean_daily_diffs(0, 7)
     gap = readiness("daily", "0 7 * * *", "UTC", diffs[:3] + diffs[4:], NOW)
     assert not gap.ready and gap.clean_days == 3 and "no shadow diff for the tick of 2026-11-05T07:00" in gap.reason
-    diffs[2] = ShadowDiff("daily", diffs[2].tick, DUE, missing=("k",))
+    diffs[2] = ShadowDiff("daily", diffs[2].tick, DUE, missing=("k",), compared_tasks=1)
     differs = readiness("daily", "0 7 * * *", "UTC", diffs, NOW)
     assert not differs.ready and differs.clean_days == 4 and "1 missing" in differs.reason
 
@@ -93,7 +93,7 @@ def test_a_tick_younger_than_the_settle_time_is_not_expected_yet():
 
 
 def test_a_weekly_playbook_is_ready_after_two_clean_ticks_a_week_apart():
-    weekly = [ShadowDiff("weekly", TICK, DUE), ShadowDiff("weekly", TICK + dt.timedelta(days=7), DUE)]
+    weekly = [ShadowDiff("weekly", TICK, DUE, compared_tasks=1), ShadowDiff("weekly", TICK + dt.timedelta(days=7), DUE, compared_tasks=1)]
     now = TICK + dt.timedelta(days=7) + SETTLE
     assert readiness("weekly", "0 7 * * 1", "UTC", weekly, now).ready
     assert not readiness("weekly", "0 7 * * 1", "UTC", weekly[1:], now).ready
@@ -117,7 +117,7 @@ def test_the_hour_a_clock_goes_back_is_one_tick_not_two():
     start, end = dt.datetime(2025, 10, 29, 12, tzinfo=UTC), dt.datetime(2025, 11, 5, 12, tzinfo=UTC)
     ticks = settled_ticks("30 1 * * *", "America/New_York", start, end)
     assert len(ticks) == 7 and len({t.date() for t in ticks}) == 7
-    diffs = [ShadowDiff("ny", tick, tick.date()) for tick in ticks]
+    diffs = [ShadowDiff("ny", tick, tick.date(), compared_tasks=2) for tick in ticks]
     verdict = readiness("ny", "30 1 * * *", "America/New_York", diffs, end)
     assert verdict.ready and verdict.clean_days == 7
 
@@ -133,7 +133,35 @@ def test_a_tick_whose_run_may_still_be_queued_is_not_judged_yet():
 def test_a_monthly_playbook_is_ready_after_two_clean_ticks():
     ticks = [dt.datetime(2026, 10, 1, 9, tzinfo=UTC), dt.datetime(2026, 11, 1, 9, tzinfo=UTC)]
     now = ticks[-1] + GRACE
-    diffs = [ShadowDiff("monthly", tick, tick.date()) for tick in ticks]
+    diffs = [ShadowDiff("monthly", tick, tick.date(), compared_tasks=5) for tick in ticks]
     assert readiness("monthly", "0 9 1 * *", "UTC", diffs, now).ready
     one = readiness("monthly", "0 9 1 * *", "UTC", diffs[1:], now)
     assert not one.ready and "1 of 7 days" in one.reason and "no shadow diff for the tick of 2026-10-01" in one.reason
+
+
+def test_a_week_where_nothing_was_compared_is_not_enough_evidence():
+    """n8n wrote nothing and the trigger stage had no deal: every diff is empty over 0 tasks.
+    That was "8 consecutive days, no difference over 0 tasks"; it proves nothing."""
+    nothing = [ShadowDiff("daily", TICK + dt.timedelta(days=n), DUE) for n in range(8)]
+    verdict = readiness("daily", "0 7 * * *", "UTC", nothing, NOW + dt.timedelta(days=1))
+    assert not verdict.ready and verdict.reason.startswith("not enough evidence")
+    assert verdict.clean_days == 0 and verdict.evidence_days == 0 and "8 clean ticks, none of them compared a task" in verdict.reason
+
+
+def test_days_without_tasks_neither_count_nor_break_the_run():
+    diffs = clean_daily_diffs(0, 9)
+    for quiet in (2, 5):
+        diffs[quiet] = ShadowDiff("daily", diffs[quiet].tick, DUE)
+    now = TICK + dt.timedelta(days=8) + SETTLE
+    seven = readiness("daily", "0 7 * * *", "UTC", diffs, now)
+    assert seven.ready and seven.evidence_days == 7 and seven.clean_days == 9
+    short = readiness("daily", "0 7 * * *", "UTC", diffs[1:], now)
+    assert not short.ready and short.evidence_days == 6 and short.reason.startswith("not enough evidence: 6 of 7 days")
+
+
+def test_a_weekly_playbook_needs_two_ticks_with_tasks():
+    weekly = [ShadowDiff("weekly", TICK, DUE, compared_tasks=1), ShadowDiff("weekly", TICK + dt.timedelta(days=7), DUE)]
+    now = TICK + dt.timedelta(days=7) + SETTLE
+    assert not readiness("weekly", "0 7 * * 1", "UTC", weekly, now).ready
+    weekly.append(ShadowDiff("weekly", TICK + dt.timedelta(days=14), DUE, compared_tasks=4))
+    assert readiness("weekly", "0 7 * * 1", "UTC", weekly, now + dt.timedelta(days=7)).ready
