@@ -136,11 +136,11 @@ def judge(facts: PlaybookFacts, now: dt.datetime) -> PlaybookAudit:
         findings.append(Finding(check, name, problem, fix, side, finding_name))
 
     for workflow in facts.n8n or ():
-        for schedule, state in firing[id(workflow)]:
+        for rule, state in firing[id(workflow)]:
             if workflow.active and not state.fires:
                 add(
                     ENABLED_MATCHES_SCHEDULE,
-                    f"{N8N_SCHEDULE_NEVER_FIRES}: {_names([workflow])} node {schedule.node!r} never fires: {state.never_fires}",
+                    f"{N8N_SCHEDULE_NEVER_FIRES}: {_names([workflow])} node {rule.node!r} never fires: {state.never_fires}",
                     f"fix that rule in n8n (then deactivate and reactivate {_names([workflow])}), or remove it",
                     "n8n",
                     N8N_SCHEDULE_NEVER_FIRES,

@@ -297,9 +297,9 @@ def _recurrence_words(recurrence: Recurrence | None) -> str:
 
 def _random_words(random: tuple[str, ...]) -> str:
     if RANDOM_MINUTE in random:
-        return " (at a minute and second n8n picks at random on activation: within the hour, e.g. between 09:00 and 09:59)"
+        return ", at a minute and second n8n picks at random on activation (within the hour: between 09:00 and 09:59 for a 09:00 fire)"
     if RANDOM_SECOND in random:
-        return " (at a second n8n picks at random on activation)"
+        return ", at a second n8n picks at random on activation"
     return ""
 
 
@@ -313,8 +313,7 @@ def schedule_words(rule: N8nRule, timezone: str | None) -> str:
     if RANDOM_MINUTE in rule.random:
         hours = five.split()[1]
         text = f"every {hours[2:]} hours" if hours.startswith("*/") else describe_cron(five)
-    text += _recurrence_words(rule.recurrence) + _random_words(rule.random)
-    return f"{text} ({zone})"
+    return f"{text}{_recurrence_words(rule.recurrence)} ({zone}){_random_words(rule.random)}"
 
 
 def _schedule(rule: N8nRule, timezone: str | None, node: str) -> TriggerSchedule:
