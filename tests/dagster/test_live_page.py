@@ -66,3 +66,4 @@ def test_the_page_shows_broken_playbooks_first_with_what_to_fix(page_path, data_
     assert "Fix: deactivate 'Webinar Attendee Follow-up' (wf0006) in n8n" in webinar
     stale = page.locator("tr", has_text="Stale Deal Nudge").inner_text()
     assert stale.startswith("OK") and "at 08:00 on Mon (Europe/Paris)" in stale and "Marcus" in stale
+    assert "Last n8n execution" in page.locator("thead").inner_text() and "success at " in stale
