@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator, Protocol
 import requests
 
 from clawbot_assets.domain.credentials import clean_credential
+from clawbot_assets.domain.n8n_schedule import api_timestamp
 from clawbot_assets.observability.tracing import external_call
 
 WORKFLOWS_PATH = "/api/v1/workflows"
@@ -73,13 +74,8 @@ class N8nClient(Protocol):
 
 
 def _older_than(execution: Execution, since: dt.datetime | None) -> bool:
-    if since is None:
-        return False
-    try:
-        started = dt.datetime.fromisoformat(str(execution.get("startedAt")).replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return (started if started.tzinfo else started.replace(tzinfo=dt.timezone.utc)) < since
+    started = api_timestamp(execution.get("startedAt"))
+    return since is not None and started is not None and started < since
 
 
 def newest_until_success(pages: Iterable[list[Execution]], since: dt.datetime | None) -> list[Execution]:

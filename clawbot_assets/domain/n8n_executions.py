@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from clawbot_assets.domain.n8n_schedule import api_timestamp
+
 #: Statuses that mean the workflow ran and failed.
 FAILING = ("error", "crashed")
 SUCCESS = "success"
@@ -47,12 +49,9 @@ def parse_execution(raw: Any) -> N8nExecution | None:
     """One execution object, or ``None`` when it lacks an id or a readable ``startedAt``."""
     if not isinstance(raw, Mapping) or raw.get("id") is None:
         return None
-    started = raw.get("startedAt")
-    try:
-        at = dt.datetime.fromisoformat(str(started).replace("Z", "+00:00"))
-    except ValueError:
+    at = api_timestamp(raw.get("startedAt"))
+    if at is None:
         return None
-    at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
     status = raw.get("status") or ("success" if raw.get("finished") else "unknown")
     return N8nExecution(str(raw["id"]), str(raw.get("workflowId") or ""), str(status), at)
 

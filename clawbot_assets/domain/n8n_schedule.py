@@ -358,7 +358,8 @@ def _node_schedules(node: Mapping[str, Any], timezone: str | None, problems: lis
     return [_schedule(rule, timezone, name) for rule in rules]
 
 
-def _timestamp(value: Any) -> dt.datetime | None:
+def api_timestamp(value: Any) -> dt.datetime | None:
+    """A timestamp as n8n's API writes it (``2026-03-01T10:00:00.000Z``), aware; ``None`` if unreadable."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -392,7 +393,7 @@ def parse_workflow(raw: Mapping[str, Any]) -> N8nWorkflow:
     for node in nodes if isinstance(nodes, list) else []:
         if isinstance(node, Mapping) and not node.get("disabled"):
             schedules += _node_schedules(node, timezone, problems)
-    activated = (_timestamp(active_version.get("updatedAt")) or _timestamp(active_version.get("createdAt"))) if from_active else None
+    activated = (api_timestamp(active_version.get("updatedAt")) or api_timestamp(active_version.get("createdAt"))) if from_active else None
     return N8nWorkflow(
         id=str(raw.get("id") or ""),
         name=str(raw.get("name") or ""),
@@ -401,7 +402,7 @@ def parse_workflow(raw: Mapping[str, Any]) -> N8nWorkflow:
         schedules=tuple(schedules),
         problems=tuple(problems),
         from_active_version=from_active,
-        activated_at=activated or _timestamp(raw.get("updatedAt")),
+        activated_at=activated or api_timestamp(raw.get("updatedAt")),
     )
 
 

@@ -35,7 +35,6 @@ from clawbot_assets.domain.n8n_schedule import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 def workflow(nodes, active=True, name="Stale Deal Nudge", tags=(), timezone="Europe/Paris", **extra):
