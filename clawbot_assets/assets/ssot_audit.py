@@ -6,7 +6,7 @@ from typing import Sequence
 import dagster as dg
 
 from clawbot_assets.assets.audit_facts import gather_audit
-from clawbot_assets.domain.audit import AuditReport, PlaybookAudit, dagster_words, n8n_runs_words, n8n_words
+from clawbot_assets.domain.audit import N8N_SCHEDULE_NEVER_FIRES, AuditReport, PlaybookAudit, dagster_words, n8n_runs_words, n8n_words
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOKS, SSOT_AUDIT, Checks
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -95,6 +95,9 @@ def audit_metadata(report: AuditReport, n8n_backend: str) -> dict[str, dg.Metada
         ),
         "n8n": dg.MetadataValue.text(f"unknown: {report.n8n_problem}" if report.n8n_problem else n8n_backend),
         "n8n_workflows_matching_no_playbook": dg.MetadataValue.json([w.describe() for w in report.unmatched_workflows]),
+        N8N_SCHEDULE_NEVER_FIRES: dg.MetadataValue.json(
+            [f"{finding.playbook}: {finding.problem}" for finding in report.findings() if finding.name == N8N_SCHEDULE_NEVER_FIRES]
+        ),
         "schedule_drift_check": dg.MetadataValue.text(
             f"{PLAYBOOKS} › {Checks.SCHEDULES_MATCH_SSOT}: whether the loaded schedules match the SSOT (Catalog → {PLAYBOOKS} → Checks)"
         ),

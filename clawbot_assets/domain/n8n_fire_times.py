@@ -18,7 +18,14 @@ spring DST change swallowed waits for 02:00 the next day.
 
 The replay starts at the activation the API shows (``N8nWorkflow.activated_at``) with no last
 value, as a freshly activated trigger does; n8n restarts that reload saved static data are not
-visible through the API.
+visible through the API. Two facts keep it short:
+
+- a state that lets no tick through for a whole cycle of the unit (two days for hours, a year
+  and a bit for the others) never will: every later cycle offers the same values;
+- an hours interval that divides 24 fires on every ``*/N`` hour again by the day after any
+  skip, so its replay needs only the last days, not every hour since activation.
+
+A schedule without a recurrence is not replayed: its last fires and its next come from its cron.
 """
 
 from __future__ import annotations
@@ -37,8 +44,11 @@ MODULUS = {"hours": 24, "days": 365, "weeks": 52, "months": 12}
 #: How far past ``now`` the replay looks for the next fire before calling a schedule stopped:
 #: an hours interval resumes within a day (the DST skip), the others within a year.
 HORIZON = {"hours": dt.timedelta(days=3), "days": dt.timedelta(days=800), "weeks": dt.timedelta(days=800), "months": dt.timedelta(days=800)}
-PLAIN_HORIZON = dt.timedelta(days=8 * 366)
-#: A replay never looks at more cron ticks than this (ten years of a 2-hour interval).
+#: A state that lets no tick through for this long never will.
+CYCLE = {"hours": dt.timedelta(days=2), "days": dt.timedelta(days=400), "weeks": dt.timedelta(days=400), "months": dt.timedelta(days=400)}
+#: How far back an hours interval that divides 24 is replayed.
+HOURS_REPLAY = dt.timedelta(days=3)
+#: A replay never looks at more cron ticks than this.
 MAX_TICKS = 50_000
 
 
@@ -92,6 +102,7 @@ def fire_times(schedule: TriggerSchedule, start: dt.datetime, end: dt.datetime) 
         return
     ticks = croniter(for_croniter(schedule.six_fields), start.astimezone(zone(schedule)))
     last: int | None = None
+    last_fire = start
     for _ in range(MAX_TICKS):
         try:
             tick = ticks.get_next(dt.datetime)
@@ -102,10 +113,25 @@ def fire_times(schedule: TriggerSchedule, start: dt.datetime, end: dt.datetime) 
         if schedule.recurrence is None:
             yield tick
             continue
+        if tick - last_fire > CYCLE[schedule.recurrence.unit]:
+            return
         value = unit_value(tick, schedule.recurrence.unit)
         if passes(schedule.recurrence, value, last):
-            last = value
+            last, last_fire = value, tick
             yield tick
+
+
+def _plain_state(schedule: TriggerSchedule, activated_at: dt.datetime | None, now: dt.datetime) -> FiringState:
+    """A schedule n8n does not filter: its cron's last two ticks since activation and its next."""
+    assert schedule.six_fields is not None
+    try:
+        ticks = croniter(for_croniter(schedule.six_fields), now.astimezone(zone(schedule)))
+        next_fire = ticks.get_next(dt.datetime)
+        ticks.set_current(now.astimezone(zone(schedule)), force=True)
+        recent = [ticks.get_prev(dt.datetime) for _ in range(2)]
+    except Exception:
+        return FiringState((), None, f"its cron {schedule.six_fields!r} matches no date")
+    return FiringState(tuple(t for t in reversed(recent) if activated_at is None or t >= activated_at), next_fire)
 
 
 @dataclass(frozen=True)
@@ -126,11 +152,14 @@ class FiringState:
 def firing_state(schedule: TriggerSchedule, activated_at: dt.datetime | None, now: dt.datetime) -> FiringState:
     if not schedule.fires:
         return FiringState((), None, schedule.refused or "n8n refuses it")
+    if schedule.recurrence is None:
+        return _plain_state(schedule, activated_at, now)
     start = min(activated_at or now, now)
-    horizon = HORIZON[schedule.recurrence.unit] if schedule.recurrence else PLAIN_HORIZON
+    if schedule.recurrence.unit == "hours" and 24 % schedule.recurrence.size == 0:
+        start = max(start, now - HOURS_REPLAY)
     recent: list[dt.datetime] = []
     next_fire = None
-    for fire in fire_times(schedule, start, now + horizon):
+    for fire in fire_times(schedule, start, now + HORIZON[schedule.recurrence.unit]):
         if fire <= now:
             recent = [*recent[-1:], fire]
         else:
@@ -138,8 +167,6 @@ def firing_state(schedule: TriggerSchedule, activated_at: dt.datetime | None, no
             break
     if next_fire is not None:
         return FiringState(tuple(recent), next_fire)
-    if schedule.recurrence is None:
-        return FiringState(tuple(recent), None, f"its cron {schedule.six_fields!r} matches no date")
     unit, size = schedule.recurrence.unit, schedule.recurrence.size
     if not recent:
         return FiringState((), None, f"no tick of its cron passes n8n's recurrence check for every {size} {unit}")

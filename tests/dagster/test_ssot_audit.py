@@ -54,6 +54,7 @@ def test_the_demo_audit_flags_exactly_the_seeded_mismatches_and_follows_a_schedu
     churn = next(r.data for r in rows if r.data["playbook"] == "Churn Rescue")
     assert churn["dagster_schedule"].startswith("running (default)") and churn["last_run"].startswith("success")
     assert len(metadata["n8n_workflows_matching_no_playbook"].value) == 2
+    assert metadata["n8n_schedule_never_fires"].value == []
 
     schedule = defs.get_repository_def().get_schedule_def("playbook__churn_rescue")
     set_schedule_running(instance, schedule, False)

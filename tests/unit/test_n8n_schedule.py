@@ -288,3 +288,19 @@ def test_ownership_by_tag_first_then_by_slugged_name():
 )
 def test_cron_in_words(cron_text, words):
     assert describe_cron(cron_text) == words
+
+
+def test_a_schedule_activated_long_ago_is_judged_from_its_cron_not_replayed_tick_by_tick():
+    now = local("2026-12-06T10:02:00")
+    parsed, minutes = only(schedule({"field": "minutes", "minutesInterval": 5}), activated="2025-01-01T00:00:00+01:00")
+    state = firing_state(minutes, parsed.activated_at, now)
+    assert state.fires and state.recent == (local("2026-12-06T09:55:00"), local("2026-12-06T10:00:00"))
+    parsed, hours = only(schedule({"field": "hours", "hoursInterval": 2}), activated="2025-01-01T00:00:00+01:00")
+    assert firing_state(hours, parsed.activated_at, now).next_fire == local("2026-12-06T12:00:00")
+
+
+def test_a_two_week_interval_stalls_at_the_year_end_until_its_week_comes_round_again():
+    """week 50 + 2 = 52 % 52 = 0, a week moment never returns; ``week === last`` fires again a year later."""
+    parsed, rule = only(schedule({"field": "weeks", "weeksInterval": 2, "triggerAtDay": [3]}), activated="2025-12-08T00:00:00+01:00")
+    state = firing_state(rule, parsed.activated_at, local("2026-06-01T00:00:00"))
+    assert state.recent[-1] == local("2025-12-10T00:00:00") and state.next_fire == local("2026-12-09T00:00:00")
