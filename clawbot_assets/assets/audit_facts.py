@@ -1,5 +1,5 @@
-"""What the SSOT audit compares: the Playbooks table, n8n's workflows, the Dagster instance's
-schedule states and the playbook runs in its event log. One function, ``gather_audit``, used by
+"""What the SSOT audit compares: the Playbooks table, n8n's workflows and their executions, the
+Dagster instance's schedule states and the playbook runs in its event log. One function, ``gather_audit``, used by
 the ``ssot_audit`` asset, its checks and the ``reconcile`` job alike, so all of them judge the
 same facts the same way.
 """
@@ -12,13 +12,14 @@ from typing import Iterable
 
 import dagster as dg
 
-from clawbot_assets.adapters.n8n import N8nError
+from clawbot_assets.adapters.n8n import N8nBudgetSpent, N8nClient, N8nError, N8nUnknownWorkflow, RequestBudget
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
-from clawbot_assets.domain.audit import AuditReport, LastRun, PlaybookFacts, audit
+from clawbot_assets.domain.audit import AuditReport, LastRun, PlaybookFacts, audit, n8n_firing, owner
 from clawbot_assets.domain.credentials import CredentialError
+from clawbot_assets.domain.n8n_executions import ExecutionHistory, N8nExecution, history, parse_execution
 from clawbot_assets.domain.n8n_schedule import N8nWorkflow, parse_workflows, workflows_by_playbook
-from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation, validate_playbooks
+from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, Playbook, PlaybookValidation, validate_playbooks
 from clawbot_assets.names import PLAYBOOK_SCHEDULE_PREFIX, SKIPPED_TAG, schedule_name
 from clawbot_assets.resources.backends import BackendConfigError
 from clawbot_assets.resources.n8n import N8nResource
@@ -29,6 +30,8 @@ PARTITION_TAG = "dagster/partition"
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 #: Runs read back per audit: enough for every playbook's latest outcome and latest success.
 RUN_HISTORY = 1000
+#: How far back executions are read for a workflow whose schedule has not fired twice yet.
+EXECUTIONS_LOOKBACK = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,53 @@ class GatheredAudit:
     schedules: dict[str, dg.ScheduleDefinition]
 
 
-def read_n8n(n8n: N8nResource) -> tuple[list[N8nWorkflow] | None, str | None]:
-    """n8n's workflows, or ``None`` and why not (never the key)."""
+def read_n8n(n8n: N8nResource) -> tuple[list[N8nWorkflow] | None, str | None, N8nClient | None]:
+    """n8n's workflows and the client that read them, or ``None`` and why not (never the key)."""
     try:
-        return parse_workflows(n8n.client().list_workflows()), None
+        client = n8n.client()
+        return parse_workflows(client.list_workflows()), None, client
     except (N8nError, BackendConfigError, CredentialError) as error:
-        return None, str(error)
+        return None, str(error), None
+
+
+def _since(workflow: N8nWorkflow, now: dt.datetime) -> dt.datetime:
+    """The oldest execution the audit needs: two intervals back, or a week while it has not
+    fired twice since activation."""
+    windows = [state.recent[0] for _, state in n8n_firing([workflow], now)[id(workflow)] if len(state.recent) == 2]
+    return min(windows, default=now - EXECUTIONS_LOOKBACK)
+
+
+def read_n8n_runs(client: N8nClient, owned: dict[str, list[N8nWorkflow]], playbooks: list[Playbook], now: dt.datetime, budget: RequestBudget | None = None) -> dict[str, ExecutionHistory]:
+    """Per playbook slug: its workflows' executions, through one bounded request budget. Playbooks
+    n8n fires come first, so a spent budget leaves only the others unknown. A refusal that holds
+    for every workflow (401, 403, no endpoint) is not asked again."""
+    budget = budget or RequestBudget()
+    ordered = sorted(playbooks, key=lambda p: (owner(p) != "n8n", p.slug))
+    histories: dict[str, ExecutionHistory] = {}
+    refused: str | None = None
+    for playbook in ordered:
+        executions: list[N8nExecution] = []
+        problems: list[str] = []
+        for workflow in owned.get(playbook.slug, []):
+            if refused:
+                problems.append(refused)
+                break
+            try:
+                raw = client.list_executions(workflow.id, since=_since(workflow, now), budget=budget)
+            except N8nBudgetSpent as spent:
+                problems.append(str(spent))
+                break
+            except N8nUnknownWorkflow as error:
+                problems.append(str(error))
+                continue
+            except N8nError as error:
+                problems.append(str(error))
+                refused = str(error)
+                continue
+            executions += [e for e in map(parse_execution, raw) if e is not None]
+        if playbook.slug in owned:
+            histories[playbook.slug] = history(executions, problems)
+    return histories
 
 
 def playbook_runs(instance: dg.DagsterInstance, slugs: Iterable[str]) -> list[dg.RunRecord]:
@@ -91,8 +135,9 @@ def gather_audit(
     validations = validate_playbooks(ssot.client().list_records(PLAYBOOKS_TABLE), DAGSTER_SCHEDULE_RULES)
     playbooks = [v.playbook for v in validations if v.playbook is not None]
     unsafe = {v.playbook.slug: v.describe(UNSAFE_TO_RUN) for v in validations if v.playbook and v.codes & UNSAFE_TO_RUN}
-    workflows, n8n_problem = read_n8n(n8n)
+    workflows, n8n_problem, client = read_n8n(n8n)
     owned, unmatched = workflows_by_playbook(workflows or [], [p.slug for p in playbooks])
+    runs = read_n8n_runs(client, owned, playbooks, now) if client is not None else {}
     by_name = playbook_schedules(schedules)
     states = schedule_states(instance, by_name.values())
     latest, success = last_runs(instance, [p.slug for p in playbooks])
@@ -108,6 +153,7 @@ def gather_audit(
                 last_run=latest.get(playbook.slug),
                 last_success=success.get(playbook.slug),
                 unsafe=unsafe.get(playbook.slug, ""),
+                n8n_runs=None if workflows is None else runs.get(playbook.slug),
             )
         )
     return GatheredAudit(audit(facts, now, n8n_problem, unmatched), validations, by_name)

@@ -6,7 +6,7 @@ from typing import Sequence
 import dagster as dg
 
 from clawbot_assets.assets.audit_facts import gather_audit
-from clawbot_assets.domain.audit import AuditReport, PlaybookAudit, dagster_words, n8n_words
+from clawbot_assets.domain.audit import N8N_SCHEDULE_NEVER_FIRES, AuditReport, PlaybookAudit, dagster_words, n8n_runs_words, n8n_words
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOKS, SSOT_AUDIT, Checks
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -21,6 +21,7 @@ AUDIT_COLUMNS = [
     ("dagster_schedule", "string", "the Dagster schedule's state as the instance sees it, UI toggles included"),
     ("n8n", "string", "the playbook's n8n workflows and their schedules; unknown when n8n could not be read"),
     ("last_run", "string", "the latest finished run of its partition"),
+    ("last_n8n_execution", "string", "the latest n8n execution of its workflows; unknown (and why) when n8n's executions could not be read"),
     ("next_tick", "string", "when a live schedule next fires"),
     ("verdict", "string", "ok, or what is wrong"),
     ("fix", "string", "what to change, and where"),
@@ -47,7 +48,8 @@ def audit_row(item: PlaybookAudit, n8n_problem: str | None) -> dict:
         "dagster_schedule": dagster_words(facts),
         "n8n": n8n_words(facts, n8n_problem),
         "last_run": last,
-        "next_tick": _when(item.next_expected) or "not scheduled",
+        "last_n8n_execution": n8n_runs_words(facts, n8n_problem),
+        "next_tick": (item.next_words or _when(item.next_expected)) or "not scheduled",
         "verdict": item.verdict,
         "fix": item.fixes,
         "observed_status": item.observed_status or "",
@@ -68,7 +70,7 @@ def build_ssot_audit(schedules: Sequence[dg.ScheduleDefinition]) -> dg.AssetsDef
     def ssot_audit(context: dg.AssetExecutionContext, ssot: SsotResource, n8n: N8nResource) -> dg.MaterializeResult:
         """Every playbook's SSOT row (Enabled, Status, Scheduler) against what really runs: its
         Dagster schedule as the instance sees it, its n8n workflows, its last run and next tick,
-        with a verdict and the fix. The checks ``enabled_matches_schedule``, ``single_scheduler``
+        its last n8n execution, with a verdict and the fix. The checks ``enabled_matches_schedule``, ``single_scheduler``
         and ``status_reflects_reality`` judge the same facts; whether the loaded schedules match
         the SSOT at all is ``playbooks``' check ``schedules_match_ssot``.
         """
@@ -93,6 +95,9 @@ def audit_metadata(report: AuditReport, n8n_backend: str) -> dict[str, dg.Metada
         ),
         "n8n": dg.MetadataValue.text(f"unknown: {report.n8n_problem}" if report.n8n_problem else n8n_backend),
         "n8n_workflows_matching_no_playbook": dg.MetadataValue.json([w.describe() for w in report.unmatched_workflows]),
+        N8N_SCHEDULE_NEVER_FIRES: dg.MetadataValue.json(
+            [f"{finding.playbook}: {finding.problem}" for finding in report.findings() if finding.name == N8N_SCHEDULE_NEVER_FIRES]
+        ),
         "schedule_drift_check": dg.MetadataValue.text(
             f"{PLAYBOOKS} › {Checks.SCHEDULES_MATCH_SSOT}: whether the loaded schedules match the SSOT (Catalog → {PLAYBOOKS} → Checks)"
         ),

@@ -247,3 +247,41 @@ def n8n_workflows() -> list[dict]:
         ),
         _workflow(10, "Weekly pipeline digest", True, [_schedule_node({})], None),
     ]
+
+
+#: How many of its latest fires each live demo workflow has a successful execution for.
+DEMO_EXECUTIONS_PER_WORKFLOW = 3
+
+
+def n8n_executions(workflows: list[dict], now: dt.datetime) -> list[dict]:
+    """The demo n8n's execution history as ``GET /api/v1/executions`` lists it: every active
+    workflow ran successfully at each of its last fires before ``now`` (when the export is
+    written). An export left alone for weeks therefore shows its n8n playbooks as not run lately,
+    as a stopped n8n would."""
+    from clawbot_assets.domain.n8n_fire_times import fire_times
+    from clawbot_assets.domain.n8n_schedule import parse_workflow
+
+    executions = []
+    for raw in workflows:
+        workflow = parse_workflow(raw)
+        if not workflow.active or workflow.activated_at is None:
+            continue
+        start = max(workflow.activated_at, now - dt.timedelta(days=30))
+        fires = sorted(fire for schedule in workflow.firing for fire in fire_times(schedule, start, now))
+        for fire in fires[-DEMO_EXECUTIONS_PER_WORKFLOW:]:
+            started = fire.astimezone(dt.timezone.utc)
+            executions.append(
+                {
+                    "id": str(len(executions) + 1),
+                    "finished": True,
+                    "mode": "trigger",
+                    "retryOf": None,
+                    "retrySuccessId": None,
+                    "startedAt": started.isoformat().replace("+00:00", "Z"),
+                    "stoppedAt": (started + dt.timedelta(seconds=4)).isoformat().replace("+00:00", "Z"),
+                    "workflowId": workflow.id,
+                    "waitTill": None,
+                    "status": "success",
+                }
+            )
+    return executions

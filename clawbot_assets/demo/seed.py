@@ -7,12 +7,13 @@ starts over.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.data import backlog_records, hubspot_fixture, n8n_workflows, playbook_records
+from clawbot_assets.demo.data import backlog_records, hubspot_fixture, n8n_executions, n8n_workflows, playbook_records
 from clawbot_assets.resources.backends import ARCHIVE_FILE, KEY_INDEX_FILE, LOCAL_CRM_FILE, LOCAL_N8N_FILE, LOCAL_SSOT_FILE
 
 SEEDED_MARKER = "demo_seeded_at"
@@ -36,10 +37,13 @@ def ensure_crm_fixture(path: Path) -> Path:
 
 
 def ensure_n8n_export(path: Path) -> Path:
-    """The demo n8n instance as a workflow export; an edited export is never overwritten."""
+    """The demo n8n instance as a workflow export with the executions of its last fires (as of
+    now); an edited export is never overwritten."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"data": n8n_workflows(), "nextCursor": None}, indent=2, ensure_ascii=False))
+        workflows = n8n_workflows()
+        executions = n8n_executions(workflows, dt.datetime.now(dt.timezone.utc))
+        path.write_text(json.dumps({"data": workflows, "nextCursor": None, "executions": executions}, indent=2, ensure_ascii=False))
     return path
 
 

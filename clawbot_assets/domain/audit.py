@@ -11,9 +11,15 @@ not be read), and its last runs. Three rules, one per check:
   playbook is not live: it writes nothing.
 - a row unsafe to run (``trigger_and_approval_present`` on ``playbooks``, such as a COLD
   playbook with no Trigger or Approval) is never ok, whatever runs it.
-- ``status_reflects_reality``: ``Live`` means Enabled, scheduled, and (where the runs are
-  visible, that is in Dagster) a successful run within the last two cron intervals;
-  ``Paused`` and ``Retired`` mean scheduled nowhere. ``Draft`` and a blank Status are not judged.
+- ``status_reflects_reality``: ``Live`` means Enabled, scheduled, and a successful run within
+  the last two intervals of the schedule that fires it: Dagster runs for a Dagster-owned
+  playbook, n8n executions (``GET /api/v1/executions``) for an n8n-owned or shadow one, whose
+  latest execution must not have failed either; ``Paused`` and ``Retired`` mean scheduled
+  nowhere. ``Draft`` and a blank Status are not judged.
+
+An n8n schedule counts only while it fires (``n8n_fire_times``): one n8n refuses, or whose
+interval has stopped firing, is the finding ``n8n_schedule_never_fires`` (under
+``enabled_matches_schedule``, with the reason) on an active workflow, and is not live.
 
 A judgement that needs n8n while n8n is unknown is ``unknown``, never a pass or a failure, and a
 playbook with anything unknown has no observed Status: reconcile writes none for it.
@@ -26,7 +32,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from clawbot_assets.domain.cron_words import describe_cron, next_tick, previous_tick
-from clawbot_assets.domain.n8n_schedule import N8nWorkflow
+from clawbot_assets.domain.n8n_executions import FAILING, ExecutionHistory
+from clawbot_assets.domain.n8n_fire_times import FiringState, firing_state, next_fire_words
+from clawbot_assets.domain.n8n_schedule import N8nWorkflow, TriggerSchedule
 from clawbot_assets.domain.playbook import Playbook
 from clawbot_assets.names import schedule_name
 
@@ -34,6 +42,8 @@ ENABLED_MATCHES_SCHEDULE = "enabled_matches_schedule"
 SINGLE_SCHEDULER = "single_scheduler"
 STATUS_REFLECTS_REALITY = "status_reflects_reality"
 TRIGGER_AND_APPROVAL_PRESENT = "trigger_and_approval_present"
+#: The named finding for an n8n schedule that n8n refuses or that has stopped firing.
+N8N_SCHEDULE_NEVER_FIRES = "n8n_schedule_never_fires"
 #: Within how many cron intervals a Live playbook must have succeeded.
 LIVE_WITHIN_INTERVALS = 2
 
@@ -45,6 +55,8 @@ class Finding:
     problem: str
     fix: str
     side: str
+    #: A finer name than the check, where one applies (``n8n_schedule_never_fires``).
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,8 @@ class PlaybookFacts:
     #: What makes the row unsafe to run (``trigger_and_approval_present``), or empty: its runs
     #: are refused, so the audit never calls it ok.
     unsafe: str = ""
+    #: Its n8n workflows' executions; ``None`` when they were not read (n8n unknown).
+    n8n_runs: ExecutionHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,8 @@ class PlaybookAudit:
     #: The Status the facts show, where they show one: what reconcile writes back.
     observed_status: str | None
     next_expected: dt.datetime | None
+    #: How to read ``next_expected`` when n8n picks part of it at random.
+    next_words: str = ""
 
     @property
     def verdict(self) -> str:
@@ -118,12 +134,24 @@ def judge(facts: PlaybookFacts, now: dt.datetime) -> PlaybookAudit:
     name, schedule = playbook.name, schedule_name(playbook.slug)
     dagster_live = bool(facts.dagster_running) and playbook.scheduler != "shadow"
     n8n_known = facts.n8n is not None
-    n8n_live = [w for w in facts.n8n or () if w.live]
+    firing = n8n_firing(facts.n8n or (), now)
+    n8n_live = [w for w in facts.n8n or () if w.active and any(state.fires for _, state in firing[id(w)])]
     findings: list[Finding] = []
     unknown: list[str] = []
 
-    def add(check: str, problem: str, fix: str, side: str) -> None:
-        findings.append(Finding(check, name, problem, fix, side))
+    def add(check: str, problem: str, fix: str, side: str, finding_name: str = "") -> None:
+        findings.append(Finding(check, name, problem, fix, side, finding_name))
+
+    for workflow in facts.n8n or ():
+        for rule, state in firing[id(workflow)]:
+            if workflow.active and not state.fires:
+                add(
+                    ENABLED_MATCHES_SCHEDULE,
+                    f"{N8N_SCHEDULE_NEVER_FIRES}: {_names([workflow])} node {rule.node!r} never fires: {state.never_fires}",
+                    f"fix that rule in n8n (then deactivate and reactivate {_names([workflow])}), or remove it",
+                    "n8n",
+                    N8N_SCHEDULE_NEVER_FIRES,
+                )
 
     if facts.unsafe:
         add(TRIGGER_AND_APPROVAL_PRESENT, f"unsafe to run: {facts.unsafe}",
@@ -173,11 +201,42 @@ def judge(facts: PlaybookFacts, now: dt.datetime) -> PlaybookAudit:
                     "look at its recent runs and ticks in Dagster",
                     "dagster",
                 )
+        elif owner(playbook) == "n8n" and n8n_live:
+            _judge_n8n_runs(facts, [state for w in n8n_live for _, state in firing[id(w)] if state.fires], add, unknown)
     elif playbook.status in ("Paused", "Retired") and scheduled_anywhere:
         add(STATUS_REFLECTS_REALITY, f"Status {playbook.status} but it is still scheduled", "stop its schedules, or set Status to Live", "ssot")
 
     status = None if unknown else observed_status(facts, owner_known, owner_live, scheduled_anywhere)
-    return PlaybookAudit(facts, tuple(findings), tuple(unknown), status, _next(facts, dagster_live, n8n_live, now))
+    next_expected, next_words = _next(facts, dagster_live, [(s, state) for w in n8n_live for s, state in firing[id(w)]], now)
+    return PlaybookAudit(facts, tuple(findings), tuple(unknown), status, next_expected, next_words)
+
+
+def n8n_firing(workflows: tuple[N8nWorkflow, ...] | list[N8nWorkflow], now: dt.datetime) -> dict[int, list[tuple[TriggerSchedule, FiringState]]]:
+    """Each workflow's schedules (keyed by the workflow object's ``id()``) with what n8n does with them around ``now``."""
+    return {id(w): [(s, firing_state(s, w.activated_at, now)) for s in w.schedules] for w in workflows}
+
+
+def _judge_n8n_runs(facts: PlaybookFacts, states: list[FiringState], add, unknown: list[str]) -> None:
+    """Live and fired by n8n: a successful execution since the second-last fire, and the latest
+    execution not a failure. Judged only once the schedule has fired twice since activation."""
+    runs = facts.n8n_runs
+    if runs is None or runs.problem:
+        unknown.append("n8n executions: " + (runs.problem if runs and runs.problem else "not read"))
+        return
+    windows = [state.recent[0] for state in states if len(state.recent) == 2]
+    latest = runs.last.describe() if runs.last else "none"
+    if windows:
+        since = min(windows)
+        if runs.last_success is None or runs.last_success.started_at < since:
+            add(
+                STATUS_REFLECTS_REALITY,
+                f"Status Live but no successful n8n execution since {since.isoformat(timespec='minutes')} (two intervals); last execution: {latest}",
+                "look at the workflow's executions in n8n",
+                "n8n",
+            )
+            return
+    if runs.last is not None and runs.last.status in FAILING:
+        add(STATUS_REFLECTS_REALITY, f"Status Live but its last n8n execution failed: {latest}", "look at the failed execution in n8n", "n8n")
 
 
 def observed_status(facts: PlaybookFacts, owner_known: bool, owner_live: bool, scheduled_anywhere: bool) -> str | None:
@@ -196,14 +255,16 @@ def observed_status(facts: PlaybookFacts, owner_known: bool, owner_live: bool, s
     return None
 
 
-def _next(facts: PlaybookFacts, dagster_live: bool, n8n_live: list[N8nWorkflow], now: dt.datetime) -> dt.datetime | None:
-    ticks = []
+def _next(facts: PlaybookFacts, dagster_live: bool, n8n_states: list[tuple[TriggerSchedule, FiringState]], now: dt.datetime) -> tuple[dt.datetime | None, str]:
+    ticks: list[tuple[dt.datetime | None, str]] = []
     if dagster_live or facts.dagster_running:
-        ticks.append(next_tick(facts.playbook.cron, facts.playbook.timezone, now))
-    for workflow in n8n_live:
-        ticks += [next_tick(s.cron, s.timezone, now) for s in workflow.schedules if s.cron]
-    ticks = [tick for tick in ticks if tick is not None]
-    return min(ticks, key=lambda tick: tick.astimezone(dt.timezone.utc)) if ticks else None
+        ticks.append((next_tick(facts.playbook.cron, facts.playbook.timezone, now), ""))
+    ticks += [(state.next_fire, next_fire_words(schedule, state.next_fire)) for schedule, state in n8n_states if state.next_fire]
+    known = [(tick, words) for tick, words in ticks if tick is not None]
+    if not known:
+        return None, ""
+    tick, words = min(known, key=lambda item: item[0].astimezone(dt.timezone.utc))
+    return tick, (words if words != tick.isoformat(timespec="minutes") else "")
 
 
 def dagster_words(facts: PlaybookFacts) -> str:
@@ -213,6 +274,15 @@ def dagster_words(facts: PlaybookFacts) -> str:
     how = "set in the UI or by reconcile" if facts.dagster_source == "instance" else "default"
     words = f"{state} ({how}): {describe_cron(facts.playbook.cron)} ({facts.playbook.timezone})"
     return words + (", shadow: writes nothing" if facts.playbook.scheduler == "shadow" and facts.dagster_running else "")
+
+
+def n8n_runs_words(facts: PlaybookFacts, problem: str | None = None) -> str:
+    """The latest n8n execution of the playbook's workflows, or ``unknown`` and why."""
+    if facts.n8n is None:
+        return "unknown" + (f" ({problem})" if problem else "")
+    if facts.n8n_runs is None:
+        return "unknown (not read)" if facts.n8n else "no n8n workflow"
+    return facts.n8n_runs.describe()
 
 
 def n8n_words(facts: PlaybookFacts, problem: str | None = None) -> str:

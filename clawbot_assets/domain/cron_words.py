@@ -1,7 +1,11 @@
-"""A 5-field cron in words, and its next tick and interval, for operators reading the audit.
+"""A 5-field cron (or a 6-field one, seconds first) in words, and its next tick and interval,
+for operators reading the audit.
 
 Only the shapes playbooks use are put in words (fixed minutes and hours, steps, weekday and
-day-of-month lists); anything else is shown as the cron itself. Pure: croniter only.
+day-of-month lists); anything else is shown as the cron itself. A day of month and a weekday
+restricted together fire on either (cron's OR, croniter's and n8n's cron library alike), and the
+words say "or". A seconds step that does not divide 60 restarts each minute (``*/45`` is :00 and
+:45). Pure: croniter only.
 """
 
 from __future__ import annotations
@@ -33,8 +37,26 @@ def _weekdays(field: str) -> str | None:
     return "on " + ", ".join(names)
 
 
+def describe_seconds(second: str) -> str:
+    """A seconds field in words."""
+    if second == "*":
+        return "every second"
+    if second.startswith("*/") and second[2:].isdigit() and int(second[2:]) > 0:
+        step = int(second[2:])
+        if 60 % step == 0:
+            return f"every {step} seconds"
+        marks = ", ".join(f":{mark:02d}" for mark in range(0, 60, step))
+        return f"at seconds {marks} of every minute (*/{step} restarts each minute)"
+    return f"at seconds {second}"
+
+
 def describe_cron(cron: str) -> str:
     fields = cron.split()
+    if len(fields) == 6:
+        second, five = fields[0], " ".join(fields[1:])
+        if second.isdigit():
+            return describe_cron(five) + (f" at second {int(second)}" if int(second) else "")
+        return describe_seconds(second) + ("" if five == "* * * * *" else f", {describe_cron(five)}")
     if len(fields) != 5:
         return f"cron {cron!r}"
     minute, hour, day, month, weekday = fields
@@ -49,6 +71,8 @@ def describe_cron(cron: str) -> str:
     if not minute.isdigit() or not all(part.isdigit() for part in hour.split(",")):
         return f"cron {cron!r}"
     times = ", ".join(f"{int(h):02d}:{int(minute):02d}" for h in hour.split(","))
+    if day.isdigit() and weekday != "*" and month == "*":
+        return f"at {times} on day {int(day)} of the month or {_weekdays(weekday)}"
     when = [f"at {times}"]
     if day.startswith("*/"):
         when.insert(0, f"every {day[2:]} days")
@@ -60,7 +84,9 @@ def describe_cron(cron: str) -> str:
         when.append(f"every {month[2:]} months")
     elif month != "*":
         when.append(f"in months {month}")
-    if weekday != "*":
+    if weekday != "*" and day != "*":
+        when.append("or " + (_weekdays(weekday) or ""))
+    elif weekday != "*":
         when.append(_weekdays(weekday) or "")
     return " ".join(part for part in when if part)
 

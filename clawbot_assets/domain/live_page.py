@@ -35,12 +35,12 @@ def render_markdown(rows: Sequence[Row], generated_at: str) -> str:
         "",
         f"Generated {generated_at} from the `ssot_audit` asset: {len(rows)} playbooks, {broken} broken.",
         "",
-        "| state | playbook | owner | tier | scheduler | schedule | last run | next run | verdict | fix |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| state | playbook | owner | tier | scheduler | schedule | last Dagster run | last n8n execution | next run | verdict | fix |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in _ordered(rows):
         cells = [state(row), row.get("playbook"), row.get("owner"), row.get("tier"), row.get("scheduler"), _schedule(row),
-                 row.get("last_run"), row.get("next_tick"), row.get("verdict"), row.get("fix") or ""]
+                 row.get("last_run"), row.get("last_n8n_execution") or "unknown", row.get("next_tick"), row.get("verdict"), row.get("fix") or ""]
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -66,6 +66,7 @@ def render_html(rows: Sequence[Row], generated_at: str) -> str:
             *(f"<td>{html.escape(str(row.get(key) or ''))}</td>" for key in ("owner", "tier", "scheduler")),
             f"<td>{html.escape(_schedule(row))}</td>",
             f"<td>{html.escape(str(row.get('last_run') or ''))}</td>",
+            f"<td>{html.escape(str(row.get('last_n8n_execution') or 'unknown'))}</td>",
             f"<td>{html.escape(str(row.get('next_tick') or ''))}</td>",
             f"<td>{html.escape(str(row.get('verdict') or ''))}{fix}</td>",
         ]
@@ -76,7 +77,7 @@ def render_html(rows: Sequence[Row], generated_at: str) -> str:
         f"<p>Generated {html.escape(generated_at)} from the <code>ssot_audit</code> asset: {len(rows)} playbooks, "
         f"<strong>{broken} broken</strong>.</p>\n"
         "<table><thead><tr><th>State</th><th>Playbook</th><th>Owner</th><th>Tier</th><th>Scheduler</th>"
-        "<th>Schedule</th><th>Last run</th><th>Next run</th><th>Verdict and fix</th></tr></thead><tbody>\n"
+        "<th>Schedule</th><th>Last Dagster run</th><th>Last n8n execution</th><th>Next run</th><th>Verdict and fix</th></tr></thead><tbody>\n"
         + "\n".join(body)
         + "\n</tbody></table>\n</body></html>\n"
     )

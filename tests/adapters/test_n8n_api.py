@@ -2,7 +2,7 @@
 
 import pytest
 
-from clawbot_assets.adapters.n8n import LocalN8n, N8nApi, N8nError
+from clawbot_assets.adapters.n8n import LocalN8n, N8nApi, N8nBudgetSpent, N8nError, N8nUnknownWorkflow, RequestBudget
 from clawbot_assets.demo.data import n8n_workflows
 from clawbot_assets.demo.seed import ensure_n8n_export
 from clawbot_assets.domain.n8n_schedule import parse_workflows
@@ -49,3 +49,61 @@ def test_local_export_reads_the_api_shape(tmp_path):
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(N8nError, match="cannot be read"):
         LocalN8n(tmp_path / "broken.json").list_workflows()
+
+
+def execution(number: int, workflow_id: str, status: str, day: int, hour: int = 9) -> dict:
+    return {
+        "id": str(number), "finished": status == "success", "mode": "trigger", "retryOf": None, "workflowId": workflow_id,
+        "startedAt": f"2026-03-{day:02d}T{hour:02d}:00:07.000Z", "stoppedAt": f"2026-03-{day:02d}T{hour:02d}:00:09.000Z", "status": status,
+    }
+
+
+WORKFLOWS = [{"id": "wfA", "name": "A", "active": True, "nodes": []}, {"id": "wfB", "name": "B", "active": True, "nodes": []}]
+HISTORY = [
+    execution(1, "wfA", "success", 1), execution(2, "wfA", "success", 2), execution(3, "wfA", "error", 3),
+    execution(4, "wfA", "crashed", 4), execution(5, "wfA", "error", 5), execution(6, "wfB", "success", 5),
+]
+
+
+def test_executions_are_read_newest_first_page_by_page_down_to_the_latest_success():
+    with FakeN8n(api_key=KEY, workflows=WORKFLOWS, executions=HISTORY, page_size=2) as server:
+        budget = RequestBudget(10)
+        read = N8nApi(server.url, KEY).list_executions("wfA", since=None, budget=budget)
+        requests = server.requests
+    assert [e["id"] for e in read] == ["5", "4", "3", "2"]
+    assert len(requests) == 2 and budget.left == 8
+    assert all(r.path == "/api/v1/executions" and r.query["workflowId"] == ["wfA"] for r in requests)
+    assert "cursor" not in requests[0].query and "cursor" in requests[1].query
+
+
+def test_executions_stop_at_the_oldest_one_the_audit_needs():
+    import datetime as dt
+
+    with FakeN8n(api_key=KEY, workflows=WORKFLOWS, executions=HISTORY, page_size=1) as server:
+        since = dt.datetime(2026, 3, 4, 12, tzinfo=dt.timezone.utc)
+        read = N8nApi(server.url, KEY).list_executions("wfA", since=since, budget=RequestBudget(10))
+    assert [e["id"] for e in read] == ["5", "4"]
+
+
+def test_the_request_budget_bounds_the_reading():
+    with FakeN8n(api_key=KEY, workflows=WORKFLOWS, executions=HISTORY, page_size=1) as server:
+        budget = RequestBudget(2)
+        with pytest.raises(N8nBudgetSpent, match="budget of 2"):
+            N8nApi(server.url, KEY).list_executions("wfA", since=None, budget=budget)
+        assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "server_options, key, workflow_id, error, match",
+    [
+        ({}, "n8n_wrong_key_987", "wfA", N8nError, "401"),
+        ({}, KEY, "wf-gone", N8nUnknownWorkflow, "404 for workflowId wf-gone"),
+        ({"execution_scope": False}, KEY, "wfA", N8nError, "403.*execution:read"),
+        ({"executions_api": False}, KEY, "wfA", N8nUnknownWorkflow, "without the executions API"),
+    ],
+)
+def test_executions_refused_or_missing_say_why_without_the_key(server_options, key, workflow_id, error, match):
+    with FakeN8n(api_key=KEY, workflows=WORKFLOWS, executions=HISTORY, **server_options) as server:
+        with pytest.raises(error, match=match) as raised:
+            N8nApi(server.url, key).list_executions(workflow_id, since=None, budget=RequestBudget(5))
+    assert key not in str(raised.value) and KEY not in str(raised.value)

@@ -69,3 +69,4 @@ def test_the_page_shows_broken_playbooks_first_with_what_to_fix(page_path, data_
     for cold in ("Cold Outbound — US SaaS", "Cold Outbound — EU Founders"):
         row = page.locator("tr", has_text=cold).inner_text()
         assert row.startswith("BROKEN") and "unsafe to run: Trigger is empty; Approval is empty" in row
+    assert "Last n8n execution" in page.locator("thead").inner_text() and "success at " in stale

@@ -56,9 +56,11 @@ def test_the_demo_audit_flags_exactly_the_seeded_mismatches_and_follows_a_schedu
     assert metadata["broken"].value == 5
     stale = next(r.data for r in rows if r.data["playbook"] == "Stale Deal Nudge")
     assert stale["verdict"] == "ok" and "at 08:00 on Mon (Europe/Paris)" in stale["n8n"]
+    assert stale["last_n8n_execution"].startswith("success at ")
     churn = next(r.data for r in rows if r.data["playbook"] == "Churn Rescue")
     assert churn["dagster_schedule"].startswith("running (default)") and churn["last_run"].startswith("success")
     assert len(metadata["n8n_workflows_matching_no_playbook"].value) == 2
+    assert metadata["n8n_schedule_never_fires"].value == []
 
     schedule = defs.get_repository_def().get_schedule_def("playbook__churn_rescue")
     set_schedule_running(instance, schedule, False)
@@ -83,6 +85,31 @@ def test_n8n_refusing_the_key_leaves_its_column_unknown_and_the_audit_running(lo
     assert not single.passed and single.severity == dg.AssetCheckSeverity.WARN
     assert "401" in single.metadata["n8n_unknown"].value
     assert "Stale Deal Nudge" in single.metadata["unknown_playbooks"].value
+
+
+def test_a_key_without_execution_read_leaves_the_executions_unknown_and_says_why(local_resources, instance):
+    import datetime as dt
+
+    from clawbot_assets.demo.data import n8n_executions, n8n_workflows
+    from clawbot_assets.resources.n8n import N8nApiResource
+    from tests.fakes.n8n_server import FakeN8n
+
+    workflows = n8n_workflows()
+    executions = n8n_executions(workflows, dt.datetime.now(dt.timezone.utc))
+    secrets = FixedSecretsResource(values={"N8N_API_KEY": "n8n_right_key"})
+    for scope, expected in ((True, "success at "), (False, "unknown (GET ")):
+        with FakeN8n(api_key="n8n_right_key", workflows=workflows, executions=executions, execution_scope=scope) as server:
+            resources = {**local_resources, "n8n": N8nApiResource(secrets=secrets, base_url=server.url)}
+            _, metadata = audit(defs_for(resources), instance)
+            asked = [r for r in server.requests if r.path == "/api/v1/executions"]
+        stale = next(r.data for r in metadata["audit"].value.records if r.data["playbook"] == "Stale Deal Nudge")
+        assert stale["last_n8n_execution"].startswith(expected), stale
+        if scope:
+            assert stale["verdict"] == "ok"
+        else:
+            assert "execution:read" in stale["last_n8n_execution"] and stale["verdict"].startswith("unknown") and "execution:read" in stale["verdict"]
+            # The asset and its checks each gather once; each asks one workflow, then stops asking.
+            assert len(asked) == 2 and len({r.query["workflowId"][0] for r in asked}) == 1
 
 
 def test_reconcile_dry_run_changes_nothing_then_apply_leaves_only_n8n_proposals(local_resources, instance):
