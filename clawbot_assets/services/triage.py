@@ -1,13 +1,20 @@
 """Triage of the dead-letter queue: say what each message is, mark its task, offer a redrive.
 
-Every message in the DLQ is read once (received, then made visible again unless it is redriven
-or deleted). A task message marks its task ``failed`` with the reason in Last Error; a malformed
-one names its Key when the body still holds one. A redrive (only when asked) sends each task
-message back to the queue under a deduplication id of its own (the Key alone would be dropped
-if the first send was under 5 minutes ago), marks its task ``queued``, then deletes it from the
-DLQ; a crash in between resends under the same id, which FIFO dedup drops. Malformed messages
-are never redriven: they stay in the DLQ unless ``delete_malformed`` (their bodies are in the
-run's metadata first).
+Every message in the DLQ is read once, under a short visibility, and released again before the
+run ends, whatever happens (a triage that dies leaves them hidden ``READ_VISIBILITY_SECONDS`` at
+most). A body that cannot be read is reported as malformed, never raised. When a triage reads
+no message while the DLQ's depth says it holds some (hidden by another reader), its report says
+so (``unread_depth``).
+
+A task message marks its task ``failed`` with the reason in Last Error (the lifecycle refuses it
+for a task already ``sent``). A redrive (only when asked) first moves each task ``failed`` ->
+``queued`` (the lifecycle's redrive move), so a worker that gets the message finds its task
+sendable, then sends the message back to the queue under a deduplication id of its own (the Key
+alone would be dropped if the first send was under 5 minutes ago), then deletes it from the DLQ;
+a crash in between resends under the same id, which FIFO dedup drops. A message whose task is
+already ``sent`` is deleted from the DLQ unsent; one whose task cannot be made ``queued``
+(cancelled, gone) stays in the DLQ, reported. Malformed messages are never redriven: they stay
+in the DLQ unless ``delete_malformed`` (their bodies are in the run's metadata first).
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ from typing import Callable, Optional
 from clawbot_assets.adapters.queue import OutgoingMessage, QueueClient, ReceivedMessage
 from clawbot_assets.adapters.ssot import TASKS_TABLE, SsotClient
 from clawbot_assets.domain.queue_message import MessageError, key_of, parse_message
+from clawbot_assets.domain.task_lifecycle import SENDABLE, Actor, Status
+from clawbot_assets.services.status_writes import StatusChange, write_statuses
 
-#: Long enough to read the whole DLQ once without seeing a message twice.
-READ_VISIBILITY_SECONDS = 120
+#: Long enough to read the DLQ once (each message is released as soon as the run is done with
+#: it), short enough that a triage that dies hides nothing for long.
+READ_VISIBILITY_SECONDS = 20
 
 
 @dataclass
@@ -41,13 +51,18 @@ class TriageReport:
     messages: list[TriagedMessage] = field(default_factory=list)
     marked_failed: list[str] = field(default_factory=list)
     redriven: list[str] = field(default_factory=list)
+    deleted_already_sent: list[str] = field(default_factory=list)
+    not_redriven: dict[str, str] = field(default_factory=dict)
     deleted_malformed: int = 0
     redrive_method: str = ""
+    #: Messages the DLQ's depth counted when this triage read none (hidden by another reader).
+    unread_depth: int = 0
 
     def figures(self) -> dict[str, int]:
         return {"dlq_messages": len(self.messages), "malformed": sum(m.malformed for m in self.messages),
                 "tasks_marked_failed": len(self.marked_failed), "redriven": len(self.redriven),
-                "deleted_malformed": self.deleted_malformed}
+                "deleted_already_sent": len(self.deleted_already_sent), "not_redriven": len(self.not_redriven),
+                "deleted_malformed": self.deleted_malformed, "unread_depth": self.unread_depth}
 
 
 def read_dlq(dlq: QueueClient, limit: int) -> list[TriagedMessage]:
@@ -59,13 +74,21 @@ def read_dlq(dlq: QueueClient, limit: int) -> list[TriagedMessage]:
 
 
 def _triaged(message: ReceivedMessage) -> TriagedMessage:
+    def malformed(reason: str, key: Optional[str]) -> TriagedMessage:
+        return TriagedMessage(message.message_id, key, f"dead-lettered: malformed message ({reason})",
+                              True, message.body, message.receipt_handle, message.group_id)
     try:
         task = parse_message(message.body)
-        return TriagedMessage(message.message_id, task.key, "dead-lettered: the worker received it the maximum number "
-                              "of times without completing it", False, message.body, message.receipt_handle, message.group_id)
     except MessageError as error:
-        return TriagedMessage(message.message_id, key_of(message.body), f"dead-lettered: malformed message ({error})",
-                              True, message.body, message.receipt_handle, message.group_id)
+        try:
+            key = key_of(message.body)
+        except Exception:  # noqa: BLE001 - a body too odd even to name its Key is still reported
+            key = None
+        return malformed(str(error), key)
+    except Exception as error:  # noqa: BLE001 - triage reports any body, it never crashes on one
+        return malformed(type(error).__name__, None)
+    return TriagedMessage(message.message_id, task.key, "dead-lettered: the worker received it the maximum number "
+                          "of times without completing it", False, message.body, message.receipt_handle, message.group_id)
 
 
 def redrive_id(message: TriagedMessage) -> str:
@@ -77,49 +100,93 @@ def run_triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, *, redriv
                start_redrive: Callable[[], Optional[str]] | None = None) -> TriageReport:
     report = TriageReport(dry_run=not redrive)
     report.messages = read_dlq(dlq, limit)
+    left: dict[str, TriagedMessage] = {m.message_id: m for m in report.messages}
+    try:
+        if not report.messages:
+            report.unread_depth = dlq.depth().total
+            return report
+        _triage(ssot, dlq, queue, report, left, redrive, delete_malformed, start_redrive)
+    finally:
+        _release(dlq, list(left.values()))
+    return report
+
+
+def _triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, report: TriageReport,
+            left: dict[str, TriagedMessage], redrive: bool, delete_malformed: bool,
+            start_redrive: Callable[[], Optional[str]] | None) -> None:
     keyed = {m.key: m for m in report.messages if m.key}
     records = {r["fields"].get("Key"): r for r in ssot.find_by_keys(TASKS_TABLE, sorted(keyed))} if keyed else {}
-    marks = [(records[key]["id"], {"Status": "failed", "Last Error": message.reason[:500]})
-             for key, message in keyed.items()
-             if key in records and str(records[key]["fields"].get("Status", "")).lower() != "sent"]
-    ssot.update(TASKS_TABLE, marks)
-    report.marked_failed = [key for key in keyed if key in records and records[key]["id"] in {m[0] for m in marks}]
+    marked = write_statuses(ssot, Actor.TRIAGE, [
+        StatusChange(records[key]["id"], Status.FAILED, {"Last Error": message.reason[:500]})
+        for key, message in keyed.items() if key in records])
+    report.marked_failed = [key for key in keyed if key in records and records[key]["id"] in marked.written]
     if not redrive:
-        _release(dlq, report.messages)
-        return report
+        return
     valid = [m for m in report.messages if not m.malformed]
     malformed = [m for m in report.messages if m.malformed]
-    if valid and not malformed and start_redrive is not None:
-        _release(dlq, valid)  # the move task only moves messages that are visible
+    sendable = _make_redrivable(ssot, records, valid, report)
+    for message in valid:
+        if message.key in report.deleted_already_sent:
+            dlq.delete(message.receipt_handle)
+            left.pop(message.message_id, None)
+    if sendable and len(sendable) == len(valid) and not malformed and start_redrive is not None:
+        _release(dlq, sendable)  # the move task only moves messages that are visible
+        for message in sendable:
+            left.pop(message.message_id, None)
         if start_redrive():
             report.redrive_method = "StartMessageMoveTask"
-            for message in valid:
-                _requeue(ssot, records, message)
-                report.redriven.append(message.key or message.message_id)
-            return report
+            report.redriven = [m.key or m.message_id for m in sendable]
+            return
+        sendable = _reread_for_resend(dlq, {m.message_id for m in sendable}, left)
     report.redrive_method = "receive, send, delete"
-    for message in valid:
+    for message in sendable:
         group = message.group_id or (message.key or "").split("|")[0]
         if queue.send_batch([OutgoingMessage(redrive_id(message), group, message.body)]).sent:
-            _requeue(ssot, records, message)
             dlq.delete(message.receipt_handle)
+            left.pop(message.message_id, None)
             report.redriven.append(message.key or message.message_id)
     if delete_malformed:
         for message in malformed:
             dlq.delete(message.receipt_handle)
+            left.pop(message.message_id, None)
             report.deleted_malformed += 1
-    else:
-        _release(dlq, malformed)
-    return report
+
+
+def _make_redrivable(ssot: SsotClient, records: dict, valid: list[TriagedMessage], report: TriageReport) -> list[TriagedMessage]:
+    """Move each task ``failed`` -> ``queued`` before its message goes anywhere near a worker;
+    return the messages whose task is now sendable."""
+    changes = [StatusChange(records[m.key]["id"], Status.QUEUED, {"Last Error": f"redriven from the DLQ after: {m.reason}"[:500]})
+               for m in valid if m.key in records]
+    requeued = write_statuses(ssot, Actor.REDRIVE, changes)
+    sendable = []
+    for message in valid:
+        record = records.get(message.key)
+        if record is None:
+            report.not_redriven[message.key or message.message_id] = "no task has this Key"
+            continue
+        current = requeued.current.get(record["id"], "")
+        if record["id"] in requeued.written or current in SENDABLE:
+            sendable.append(message)
+        elif current == Status.SENT:
+            report.deleted_already_sent.append(message.key or message.message_id)
+        else:
+            report.not_redriven[message.key or message.message_id] = requeued.refused.get(record["id"], f"task is {current}")
+    return sendable
+
+
+def _reread_for_resend(dlq: QueueClient, wanted: set[str], left: dict[str, TriagedMessage]) -> list[TriagedMessage]:
+    """The move task was refused after the messages were released: read them again to resend."""
+    again = [m for m in read_dlq(dlq, len(wanted) + 10)]
+    for message in again:
+        left[message.message_id] = message
+    return [m for m in again if m.message_id in wanted]
 
 
 def _release(dlq: QueueClient, messages: list[TriagedMessage]) -> None:
     """Left in the DLQ: visible again at once, so the next triage (or a redrive) sees them."""
     for message in messages:
-        dlq.release(message.receipt_handle)
+        try:
+            dlq.release(message.receipt_handle)
+        except Exception:  # noqa: BLE001 - one message that cannot be released comes back after the short visibility
+            continue
 
-
-def _requeue(ssot: SsotClient, records: dict, message: TriagedMessage) -> None:
-    record = records.get(message.key)
-    if record is not None and str(record["fields"].get("Status", "")).lower() != "sent":
-        ssot.update(TASKS_TABLE, [(record["id"], {"Status": "queued", "Last Error": f"redriven from the DLQ after: {message.reason}"[:500]})])
