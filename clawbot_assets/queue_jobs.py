@@ -68,7 +68,8 @@ class TriageConfig(dg.Config):
 def triage_dead_letters(context: dg.OpExecutionContext, config: TriageConfig, ssot: SsotResource, queue: QueueResource) -> dg.Output[int]:
     """Reads the DLQ, marks each message's task failed with the reason, and redrives on request."""
     report = run_triage(ssot.client(), queue.dead_letter(), queue.queue(), redrive=config.redrive,
-                        delete_malformed=config.delete_malformed, limit=config.max_messages, start_redrive=queue.start_redrive)
+                        delete_malformed=config.delete_malformed, limit=config.max_messages, start_redrive=queue.start_redrive,
+                        run_id=context.run_id)
     incident = context.run.tags.get(DLQ_INCIDENT_TAG, "")
     listing = [{"message_id": m.message_id, "key": m.key, "reason": m.reason, "body": m.body[:500]} for m in report.messages[:50]]
     if report.unread_depth:

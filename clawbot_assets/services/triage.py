@@ -10,8 +10,13 @@ A task message marks its task ``failed`` with the reason in Last Error (the life
 for a task already ``sent``). A redrive (only when asked) first moves each task ``failed`` ->
 ``queued`` (the lifecycle's redrive move), so a worker that gets the message finds its task
 sendable, then sends the message back to the queue under a deduplication id of its own (the Key
-alone would be dropped if the first send was under 5 minutes ago), then deletes it from the DLQ;
-a crash in between resends under the same id, which FIFO dedup drops. A message whose task is
+alone would be dropped if the first send was under 5 minutes ago), then deletes it from the DLQ.
+Each triage run sends under ids of its own (``redrive_id``): a crash between the send and the
+delete leaves a copy in the DLQ, which a later redrive sends again, and that send must not be
+dropped as a duplicate of a copy a worker may have dropped meanwhile (its task was ``failed``
+then). Two copies of one task message are harmless: FIFO hands a worker one message of a
+playbook's group at a time, and the worker judges each by its task, so the second finds it
+``sent`` and is deleted unsent. A message whose task is
 already ``sent`` is deleted from the DLQ unsent; one whose task cannot be made ``queued``
 (cancelled, gone) stays in the DLQ, reported. Malformed messages are never redriven: they stay
 in the DLQ unless ``delete_malformed`` (their bodies are in the run's metadata first).
@@ -20,6 +25,7 @@ in the DLQ unless ``delete_malformed`` (their bodies are in the run's metadata f
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -91,21 +97,24 @@ def _triaged(message: ReceivedMessage) -> TriagedMessage:
                           "of times without completing it", False, message.body, message.receipt_handle, message.group_id)
 
 
-def redrive_id(message: TriagedMessage) -> str:
-    return "redrive-" + hashlib.sha256(f"{message.key}|{message.message_id}".encode()).hexdigest()[:48]
+def redrive_id(message: TriagedMessage, run: str) -> str:
+    """The deduplication id of one triage run's redrive of one DLQ message."""
+    return "redrive-" + hashlib.sha256(f"{message.key}|{message.message_id}|{run}".encode()).hexdigest()[:48]
 
 
 def run_triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, *, redrive: bool = False,
                delete_malformed: bool = False, limit: int = 1000,
-               start_redrive: Callable[[], Optional[str]] | None = None) -> TriageReport:
+               start_redrive: Callable[[], Optional[str]] | None = None, run_id: str = "") -> TriageReport:
+    """``run_id`` names this run in its redrive ids (a fresh one when empty)."""
     report = TriageReport(dry_run=not redrive)
+    run = run_id or uuid.uuid4().hex
     report.messages = read_dlq(dlq, limit)
     left: dict[str, TriagedMessage] = {m.message_id: m for m in report.messages}
     try:
         if not report.messages:
             report.unread_depth = dlq.depth().total
             return report
-        _triage(ssot, dlq, queue, report, left, redrive, delete_malformed, start_redrive)
+        _triage(ssot, dlq, queue, report, left, redrive, delete_malformed, start_redrive, run)
     finally:
         _release(dlq, list(left.values()))
     return report
@@ -113,7 +122,7 @@ def run_triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, *, redriv
 
 def _triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, report: TriageReport,
             left: dict[str, TriagedMessage], redrive: bool, delete_malformed: bool,
-            start_redrive: Callable[[], Optional[str]] | None) -> None:
+            start_redrive: Callable[[], Optional[str]] | None, run: str) -> None:
     keyed = {m.key: m for m in report.messages if m.key}
     records = {r["fields"].get("Key"): r for r in ssot.find_by_keys(TASKS_TABLE, sorted(keyed))} if keyed else {}
     marked = write_statuses(ssot, Actor.TRIAGE, [
@@ -141,7 +150,7 @@ def _triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, report: Tria
     report.redrive_method = "receive, send, delete"
     for message in sendable:
         group = message.group_id or (message.key or "").split("|")[0]
-        if queue.send_batch([OutgoingMessage(redrive_id(message), group, message.body)]).sent:
+        if queue.send_batch([OutgoingMessage(redrive_id(message, run), group, message.body)]).sent:
             dlq.delete(message.receipt_handle)
             left.pop(message.message_id, None)
             report.redriven.append(message.key or message.message_id)
