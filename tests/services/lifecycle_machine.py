@@ -150,12 +150,14 @@ class TaskPath:
 
     def triage(self, redrive: bool, fault: str | None = None) -> None:
         """``fault``: ``send`` (die during the redrive, after the tasks were made queued),
+        ``delete`` (die after the first redriven send, before its delete from the DLQ),
         ``worker`` (a live worker takes each redriven message as soon as it is sent)."""
         self.runs += 1
         live_worker = (lambda: self.worker(max_messages=10)) if fault == "worker" else None
         queue = FaultyQueue(self.queue, fault if fault == "send" else None, after_send=live_worker)
+        dlq = FaultyQueue(self.dlq, fault if fault == "delete" else None)
         try:
-            run_triage(self.ssot, self.dlq, queue, redrive=redrive, run_id=f"triage-{self.runs}")
+            run_triage(self.ssot, dlq, queue, redrive=redrive, run_id=f"triage-{self.runs}")
         except Crash:
             return
 

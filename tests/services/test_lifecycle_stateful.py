@@ -47,7 +47,7 @@ class TaskLifecycle(RuleBasedStateMachine):
     def failing_consumer(self):
         self.path.failing_consumer()
 
-    @rule(redrive=st.booleans(), fault=st.sampled_from([None, "send", "worker"]))
+    @rule(redrive=st.booleans(), fault=st.sampled_from([None, "send", "delete", "worker"]))
     def triage(self, redrive, fault):
         self.path.triage(redrive, fault)
 
@@ -76,6 +76,6 @@ class TaskLifecycle(RuleBasedStateMachine):
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-TaskLifecycle.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
+TaskLifecycle.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None,
                                            suppress_health_check=[HealthCheck.too_slow])
 test_task_lifecycle = TaskLifecycle.TestCase
