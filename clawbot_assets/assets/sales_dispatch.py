@@ -61,7 +61,7 @@ def sales_dispatch(
     context.log.info(f"dispatch: {report.figures()}")
     if report.unconfirmed:
         context.log.warning(f"{len(report.unconfirmed)} tasks were left dispatching longer than the dedup window; "
-                            f"see README 'Dispatch unconfirmed': {report.unconfirmed[:LISTED]}")
+                            f"see docs/runbooks/dlq_not_empty.md, 'Dispatch unconfirmed': {report.unconfirmed[:LISTED]}")
     return dg.MaterializeResult(metadata={
         **report.figures(),
         "intercepts_by_playbook": dg.MetadataValue.json(report.intercepted_by_playbook),

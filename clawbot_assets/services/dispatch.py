@@ -50,6 +50,18 @@ from clawbot_assets.services.status_writes import StatusChange, write_statuses
 RESEND_WINDOW = dt.timedelta(seconds=DEDUP_WINDOW_SECONDS - 60)
 
 
+#: Why a task whose send raised waits: see ``_inside_dedup_window``.
+AFTER_FAILED_SEND = "send_failed_recently"
+
+
+def _inside_dedup_window(task: TaskView, now: dt.datetime) -> bool:
+    """A pending/approved task carrying a ``Queued At`` of the last 5 minutes came back from a send
+    that raised. If that send did reach the queue after all, a resend under the same
+    deduplication id now would be dropped by SQS while the worker drops the first copy (its task
+    was pending): wait for the window to pass, then the resend is accepted."""
+    return task.queued_at is not None and now - task.queued_at < dt.timedelta(seconds=DEDUP_WINDOW_SECONDS)
+
+
 class DispatchSendError(RuntimeError):
     """A send known to have failed (the queue raised); its tasks were returned to pending/approved.
     ``report`` holds what the run did up to then."""
@@ -143,7 +155,13 @@ def run_dispatch(
     report.held_for_approval = len(plan.of(Outcome.HELD))
     for decision in plan.of(Outcome.NOT_DISPATCHABLE):
         report.not_dispatchable[decision.reason] = report.not_dispatchable.get(decision.reason, 0) + 1
-    sends += [_Send(d.task, playbooks[d.task.slug], True) for d in plan.of(Outcome.DISPATCH) if d.task]
+    for decision in plan.of(Outcome.DISPATCH):
+        if decision.task is None:
+            continue
+        if _inside_dedup_window(decision.task, now):
+            report.not_dispatchable[AFTER_FAILED_SEND] = report.not_dispatchable.get(AFTER_FAILED_SEND, 0) + 1
+            continue
+        sends.append(_Send(decision.task, playbooks[decision.task.slug], True))
 
     for batch in chunks(sends, MAX_BATCH):
         _dispatch_batch(ssot, queue, list(batch), now, report, on_batch_sent, signing_key)

@@ -64,7 +64,8 @@ class Crm:
 
 class FaultyQueue:
     """The local queue, with one planned fault: ``send`` raises ``Crash`` before sending,
-    ``outage`` raises ``QueueUnavailableError``, ``delete`` raises ``Crash`` before deleting;
+    ``outage`` raises ``QueueUnavailableError``, ``lost_response`` raises it after the messages
+    reached the queue (a response lost to a timeout), ``delete`` raises ``Crash`` before deleting;
     ``after_send`` runs once a send returns (another process acting in that moment)."""
 
     def __init__(self, queue: LocalQueue, fault: str | None, after_send=None) -> None:
@@ -79,6 +80,8 @@ class FaultyQueue:
         if self.fault == "outage":
             raise QueueUnavailableError("SQS SendMessageBatch on tasks failed: Could not connect to the endpoint URL")
         outcome = self._queue.send_batch(messages)
+        if self.fault == "lost_response":
+            raise QueueUnavailableError("SQS SendMessageBatch on tasks failed: Read timeout on endpoint URL")
         if self.after_send is not None:
             self.after_send()
         return outcome
@@ -119,9 +122,10 @@ class TaskPath:
 
     def dispatch(self, fault: str | None = None) -> None:
         """``fault``: ``send`` (die after marking, before the send), ``mark`` (die after the send,
-        before marking queued), ``outage`` (the send raises), ``worker`` (a worker consumes the
+        before marking queued), ``outage`` (the send raises), ``lost_response`` (it raises after
+        reaching the queue), ``worker`` (a worker consumes the
         batch between the send and the mark, and dies before its delete)."""
-        queue = FaultyQueue(self.queue, fault if fault in ("send", "outage") else None)
+        queue = FaultyQueue(self.queue, fault if fault in ("send", "outage", "lost_response") else None)
 
         def after_send(keys):
             if fault == "mark":

@@ -92,3 +92,22 @@ def test_an_sqs_outage_returns_the_batch_at_once(path):
     path.dispatch()
     path.worker()
     assert sorted(statuses(path).values()) == [Status.INTERCEPTED, Status.SENT, Status.SENT]
+
+
+def test_a_send_whose_response_was_lost_is_sent_once_after_the_dedup_window(path):
+    """The queue took the batch but the response never came: the tasks are pending again, the
+    worker drops the copies that did land, and the dispatch waits out SQS's dedup window before
+    sending again, so the resend is not dropped as a duplicate and the task is not lost."""
+    path.playbook_run("warm_nudge", 0)
+    path.dispatch("lost_response")
+    path.worker()
+    path.tick(60)
+    path.dispatch()
+    path.check_all()
+    assert sorted(statuses(path).values()) == [Status.INTERCEPTED, Status.PENDING, Status.PENDING]
+    path.tick(300)
+    path.dispatch()
+    path.worker()
+    path.check_all()
+    assert sorted(statuses(path).values()) == [Status.INTERCEPTED, Status.SENT, Status.SENT]
+    assert sum(path.deliveries.values()) == 2

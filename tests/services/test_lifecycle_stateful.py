@@ -35,7 +35,7 @@ class TaskLifecycle(RuleBasedStateMachine):
         self.path.person(decision, index)
 
     @precondition(lambda self: not self.path.has_duplicate_keys())
-    @rule(fault=st.sampled_from([None, None, "send", "mark", "outage", "worker"]))
+    @rule(fault=st.sampled_from([None, None, "send", "mark", "outage", "lost_response", "worker"]))
     def dispatch(self, fault):
         self.path.dispatch(fault)
 
