@@ -14,7 +14,7 @@ from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.secrets import SecretsResource, SigningKeyUnavailableError, signing_key
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.run_tags import api_tags
-from clawbot_assets.services.triage import run_triage
+from clawbot_assets.services.triage import run_triage, safe_text
 from clawbot_assets.services.worker import WORKER_VISIBILITY_SECONDS, run_worker
 
 sales_dispatch_job = dg.define_asset_job(
@@ -46,7 +46,7 @@ def consume_queue(
                         max_messages=config.max_messages, visibility_timeout=config.visibility_timeout,
                         signing_key=key, accept_unsigned=key is None and secrets.allow_unsigned)
     for message_id, reason in report.left_for_redelivery.items():
-        context.log.warning(f"left message {message_id} for redelivery (then the DLQ): {reason}")
+        context.log.warning(f"left message {message_id} for redelivery (then the DLQ): {safe_text(reason)}")
     return dg.Output(len(report.sent), metadata=report.figures())
 
 
@@ -71,7 +71,8 @@ def triage_dead_letters(context: dg.OpExecutionContext, config: TriageConfig, ss
                         delete_malformed=config.delete_malformed, limit=config.max_messages, start_redrive=queue.start_redrive,
                         run_id=context.run_id)
     incident = context.run.tags.get(DLQ_INCIDENT_TAG, "")
-    listing = [{"message_id": m.message_id, "key": m.key, "reason": m.reason, "body": m.body[:500]} for m in report.messages[:50]]
+    listing = [{"message_id": m.message_id, "key": m.key and safe_text(m.key), "reason": safe_text(m.reason),
+                "body": safe_text(m.body[:500])} for m in report.messages[:50]]
     if report.unread_depth:
         context.log.warning(f"read no message while the DLQ's depth counts {report.unread_depth}: another reader holds "
                             "them (they come back within its visibility timeout); run dlq_triage again in a minute")

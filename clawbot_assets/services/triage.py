@@ -79,6 +79,17 @@ def read_dlq(dlq: QueueClient, limit: int) -> list[TriagedMessage]:
     return list(seen.values())
 
 
+def safe_text(value: object) -> str:
+    """Text that any log, metadata store or SSOT accepts: what is not valid UTF-8 (a lone
+    surrogate a JSON escape produced, say) shown as a backslash escape."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _usable_key(key: Optional[str]) -> Optional[str]:
+    """A Key that can be looked up; one that is not valid UTF-8 names no task."""
+    return key if key is not None and safe_text(key) == key else None
+
+
 def _triaged(message: ReceivedMessage) -> TriagedMessage:
     def malformed(reason: str, key: Optional[str]) -> TriagedMessage:
         return TriagedMessage(message.message_id, key, f"dead-lettered: malformed message ({reason})",
@@ -87,12 +98,14 @@ def _triaged(message: ReceivedMessage) -> TriagedMessage:
         task = parse_message(message.body)
     except MessageError as error:
         try:
-            key = key_of(message.body)
+            key = _usable_key(key_of(message.body))
         except Exception:  # noqa: BLE001 - a body too odd even to name its Key is still reported
             key = None
-        return malformed(str(error), key)
+        return malformed(safe_text(error), key)
     except Exception as error:  # noqa: BLE001 - triage reports any body, it never crashes on one
         return malformed(type(error).__name__, None)
+    if _usable_key(task.key) is None:
+        return malformed("the key is not valid UTF-8 text", None)
     return TriagedMessage(message.message_id, task.key, "dead-lettered: the worker received it the maximum number "
                           "of times without completing it", False, message.body, message.receipt_handle, message.group_id)
 
