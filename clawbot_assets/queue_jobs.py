@@ -44,7 +44,7 @@ def consume_queue(
         raise dg.Failure(description=f"Nothing received: {error}", allow_retries=False) from None
     report = run_worker(ssot.client(), queue.queue(), lambda task: context.log.info(f"sent {task.channel} for {task.key}"),
                         max_messages=config.max_messages, visibility_timeout=config.visibility_timeout,
-                        signing_key=key, accept_unsigned=key is None and secrets.allow_unsigned)
+                        signing_key=key, accept_unsigned=key is None and secrets.unsigned_allowed())
     for message_id, reason in report.left_for_redelivery.items():
         context.log.warning(f"left message {message_id} for redelivery (then the DLQ): {safe_text(reason)}")
     return dg.Output(len(report.sent), metadata=report.figures())

@@ -66,7 +66,12 @@ from clawbot_assets.resources.queue import (
     QueueResource,
     SqsQueueResource,
 )
-from clawbot_assets.resources.secrets import EnvSecretsResource, MisconfiguredSecretsResource, SecretsResource
+from clawbot_assets.resources.secrets import (
+    EnvSecretsResource,
+    MisconfiguredSecretsResource,
+    SecretsResource,
+    UnsignedAllowedEnvSecretsResource,
+)
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -105,9 +110,9 @@ def secrets_from_env(environ: Environ) -> SecretsResource:
     backend = (environ.get(SECRETS_SWITCH) or "env").strip().lower()
     allow_unsigned = (environ.get(ALLOW_UNSIGNED) or "").strip().lower() == "true"
     if backend == "env":
-        return EnvSecretsResource(allow_unsigned=allow_unsigned)
+        return UnsignedAllowedEnvSecretsResource() if allow_unsigned else EnvSecretsResource()
     if backend != "aws":
-        return MisconfiguredSecretsResource(problem=_unknown(SECRETS_SWITCH, ("env", "aws")), allow_unsigned=allow_unsigned)
+        return MisconfiguredSecretsResource(problem=_unknown(SECRETS_SWITCH, ("env", "aws")))
     from dagster_aws.secretsmanager import SecretsManagerResource
 
     from clawbot_assets.resources.secrets_aws import AwsSecretsManagerSecretsResource
@@ -115,7 +120,6 @@ def secrets_from_env(environ: Environ) -> SecretsResource:
     return AwsSecretsManagerSecretsResource(
         secretsmanager=SecretsManagerResource(endpoint_url=environ.get("AWS_ENDPOINT_URL") or None),
         secret_id=environ.get(SECRET_ID) or "",
-        allow_unsigned=allow_unsigned,
     )
 
 

@@ -28,9 +28,10 @@ class SecretUnavailableError(CredentialError):
 
 
 class SecretsResource(dg.ConfigurableResource):
-    allow_unsigned: bool = False
-    """``CLAWBOT_ALLOW_UNSIGNED=true``: queue messages may go unsigned, but only where no ClawBot
-    password is configured at all (the environment backend without ``CLAWBOT_PASSWORD``)."""
+    def unsigned_allowed(self) -> bool:
+        """Whether queue messages may go unsigned where no ClawBot password is configured
+        (``CLAWBOT_ALLOW_UNSIGNED=true``). Not a config field: the Launchpad cannot turn it on."""
+        return False
 
     def password_configured(self) -> bool:
         """Whether a ClawBot password is meant to exist here (so signing is required)."""
@@ -53,6 +54,14 @@ class EnvSecretsResource(SecretsResource):
         return clean_credential(os.environ[name], name)
 
 
+class UnsignedAllowedEnvSecretsResource(EnvSecretsResource):
+    """The environment's credentials where ``CLAWBOT_ALLOW_UNSIGNED=true``: without a
+    ``CLAWBOT_PASSWORD``, queue messages go unsigned (the embedded demo)."""
+
+    def unsigned_allowed(self) -> bool:
+        return True
+
+
 class SigningKeyUnavailableError(SecretUnavailableError):
     """Signing is required and the ClawBot password cannot be read: nothing may be sent or accepted."""
 
@@ -60,7 +69,7 @@ class SigningKeyUnavailableError(SecretUnavailableError):
 def signing_key(secrets: SecretsResource) -> str | None:
     """The ClawBot password that signs queue messages (DESIGN §3 *Queue message*).
 
-    ``None`` (unsigned) only where the configuration says so explicitly: ``allow_unsigned`` and
+    ``None`` (unsigned) only where the configuration says so explicitly: ``unsigned_allowed`` and
     no password configured anywhere. A password that is configured but cannot be read (a
     mistyped ``CLAWBOT_SECRETS``, an unreachable Secrets Manager, a blank variable) raises
     ``SigningKeyUnavailableError``, naming where it looked and never the value: the caller
@@ -69,7 +78,7 @@ def signing_key(secrets: SecretsResource) -> str | None:
     try:
         return secrets.get(CLAWBOT_PASSWORD)
     except SecretUnavailableError as error:
-        if secrets.allow_unsigned and not secrets.password_configured():
+        if secrets.unsigned_allowed() and not secrets.password_configured():
             return None
         hint = "" if secrets.password_configured() else f"; set {ALLOW_UNSIGNED}=true to send unsigned on purpose"
         raise SigningKeyUnavailableError(f"messages must be signed and {CLAWBOT_PASSWORD} cannot be read: {error}{hint}") from None

@@ -11,7 +11,7 @@ import pytest
 from clawbot_assets.adapters.queue import OutgoingMessage
 from clawbot_assets.adapters.ssot import TASKS_TABLE
 from clawbot_assets.resources import secrets_from_env
-from clawbot_assets.resources.secrets import EnvSecretsResource
+from clawbot_assets.resources.secrets import EnvSecretsResource, UnsignedAllowedEnvSecretsResource
 from tests.dagster.helpers import defs_for
 from tests.dagster.test_dispatch_loop import run, worker
 from tests.fakes.aws import fake_credentials
@@ -53,7 +53,7 @@ def test_without_a_password_messages_go_unsigned_only_when_the_configuration_say
     assert not refused.success and "CLAWBOT_ALLOW_UNSIGNED=true" in str(refused.all_events)
     assert backend["queue"].queue().depth().total == 0
 
-    allowing = defs_for({**backend, "secrets": EnvSecretsResource(allow_unsigned=True)})
+    allowing = defs_for({**backend, "secrets": UnsignedAllowedEnvSecretsResource()})
     assert run(allowing, "sales_dispatch_job", instance).success
     assert backend["queue"].queue().depth().total > 0
 
