@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
 export DAGSTER_HOME="$PWD/.dagster_home"
+# The demo has no ClawBot password: say explicitly that its queue messages go unsigned.
+export CLAWBOT_ALLOW_UNSIGNED="${CLAWBOT_ALLOW_UNSIGNED:-true}"
 # Seeds the demo on first use only, then snapshots the playbooks for their schedules.
 .venv/bin/python -m clawbot_assets.demo seed
 .venv/bin/dg utils refresh-defs-state

@@ -11,9 +11,10 @@ from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, SALES_DISPATCH, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.queue import QueueResource
-from clawbot_assets.resources.secrets import SecretsResource, signing_key
+from clawbot_assets.resources.backends import ALLOW_UNSIGNED
+from clawbot_assets.resources.secrets import SecretsResource, SigningKeyUnavailableError, signing_key
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.services.dispatch import run_dispatch
+from clawbot_assets.services.dispatch import DispatchSendError, run_dispatch
 
 UNIQUE_KEY_CHECK = dg.AssetCheckKey(TASK_QUEUE_SALES_KEY, Checks.UNIQUE_COMPOSITE_KEY)
 
@@ -44,17 +45,23 @@ def sales_dispatch(
     refusal = uniqueness_refusal(context.instance)
     if refusal:
         raise dg.Failure(description=f"Nothing dispatched: {refusal}", allow_retries=False)
-    key = signing_key(secrets)
+    try:
+        key = signing_key(secrets)
+    except SigningKeyUnavailableError as error:
+        raise dg.Failure(description=f"Nothing dispatched: {error}", allow_retries=False) from None
     if key is None:
-        context.log.warning("CLAWBOT_PASSWORD is not set: messages go unsigned and the worker cannot tell who sent them")
-    report = run_dispatch(
-        ssot.client(), crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
-        on_batch_sent=lambda keys: context.log.debug(f"sent {len(keys)} to the queue"), signing_key=key,
-    )
+        context.log.warning(f"{ALLOW_UNSIGNED}=true and no ClawBot password is configured: messages go unsigned")
+    try:
+        report = run_dispatch(
+            ssot.client(), crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
+            on_batch_sent=lambda keys: context.log.debug(f"sent {len(keys)} to the queue"), signing_key=key,
+        )
+    except DispatchSendError as error:
+        raise dg.Failure(description=str(error), metadata=error.report.figures()) from None
     context.log.info(f"dispatch: {report.figures()}")
     if report.unconfirmed:
         context.log.warning(f"{len(report.unconfirmed)} tasks were left dispatching longer than the dedup window; "
-                            f"see README 'Dispatch unconfirmed': {report.unconfirmed[:LISTED]}")
+                            f"see docs/runbooks/dlq_not_empty.md, 'Dispatch unconfirmed': {report.unconfirmed[:LISTED]}")
     return dg.MaterializeResult(metadata={
         **report.figures(),
         "intercepts_by_playbook": dg.MetadataValue.json(report.intercepted_by_playbook),

@@ -1,8 +1,9 @@
 """The dedupe plan for task_queue_sales (DESIGN §3), computed without touching any system.
 
 Records sharing a derived key form a group. The survivor is the record whose Status is
-furthest along (sent > queued > approved > pending > failed > intercepted > cancelled, unknown
-last), then the earliest createdTime, then the smallest record id. Blanks in the survivor are
+furthest along (sent > queued > dispatching > approved > pending > failed > intercepted >
+cancelled, unknown last; a record carrying the worker's ``Sent At`` is sent whatever its Status
+says, as the task lifecycle reads it), then the earliest createdTime, then the smallest record id. Blanks in the survivor are
 filled from the others in that same order, and every survivor ends up carrying its Key,
 except one whose stored Key names another task (``keys.key_disagrees_with_fields``): that is
 left for a person and listed by the ``keys_match_fields`` check, never rewritten. Rows
@@ -31,6 +32,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from clawbot_assets.domain.dates import infer_date_convention
 from clawbot_assets.domain.fields import FieldShapeError, shape_of, shown, unwrap
+from clawbot_assets.domain.task_lifecycle import SENT_AT_FIELD, Status
 from clawbot_assets.domain.keys import (
     KeyFieldError,
     derive_key,
@@ -40,7 +42,9 @@ from clawbot_assets.domain.keys import (
     normalise_step,
 )
 
-STATUS_ORDER = ("sent", "queued", "approved", "pending", "failed", "intercepted", "cancelled")
+#: ``dispatching`` (a task handed to the queue, not yet confirmed) ranks with the handed-over
+#: statuses: a pending copy of it must never survive it and be dispatched a second time.
+STATUS_ORDER = ("sent", "queued", "dispatching", "approved", "pending", "failed", "intercepted", "cancelled")
 STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 UNKNOWN_STATUS_RANK = len(STATUS_ORDER)
 RESTORED_FROM_FIELD = "Restored From"
@@ -221,7 +225,7 @@ def _plan(records: list[Mapping[str, Any]], day_first: bool | None) -> DedupePla
     for record in records:
         fields = record.get("fields") or {}
         key, problem = derive(fields)
-        rank, reported, readable = read_status(fields.get("Status"))
+        rank, reported, readable = read_status(Status.SENT if fields.get(SENT_AT_FIELD) else fields.get("Status"))
         if reported is not None:
             plan.unknown_statuses[record["id"]] = reported
         if not readable:

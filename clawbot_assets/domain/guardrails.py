@@ -6,7 +6,9 @@ current time, and decides per task. The order of the rules is deliberate:
 1. no stored Key, or a Key naming no playbook: never dispatched (run the nightly dedupe);
 2. the playbook is unsafe (empty Trigger or Approval, a COLD playbook not manual, ...):
    **intercepted** ``playbook_incomplete``, whoever owns the playbook, so a broken COLD
-   playbook can never send and its intercepts are counted;
+   playbook can never send and its intercepts are counted; a playbook that cannot be read with
+   certainty (its slug shared by several rows, an unreadable Tier or Scheduler) is
+   **intercepted** ``playbook_unreadable`` the same way (guardrails fail closed);
 3. the playbook is not Enabled, or not owned by ``dagster``: never dispatched, left as it is;
 4. the deal is flagged do-not-contact: intercepted ``do_not_contact``;
 5. Approval is manual and the task is not ``approved``: held (left ``pending``), not intercepted;
@@ -26,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from clawbot_assets.domain.keys import KEY_SEPARATOR
-from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation
+from clawbot_assets.domain.playbook import UNREADABLE_FOR_DISPATCH, UNSAFE_TO_RUN, PlaybookValidation
 
 DISPATCHABLE_STATUSES = ("pending", "approved")
 #: A task in one of these has been handed to the queue (or is being handed).
@@ -47,10 +49,12 @@ class Reason:
     DO_NOT_CONTACT = "do_not_contact"
     COOLDOWN = "cooldown"
     DAILY_CAP_REACHED = "daily_cap_reached"
+    PLAYBOOK_UNREADABLE = "playbook_unreadable"
 
 
 #: Every intercept reason; each is a metric of its own (``intercepted_<reason>``).
-INTERCEPT_REASONS = (Reason.PLAYBOOK_INCOMPLETE, Reason.DO_NOT_CONTACT, Reason.COOLDOWN, Reason.DAILY_CAP_REACHED)
+INTERCEPT_REASONS = (Reason.PLAYBOOK_INCOMPLETE, Reason.DO_NOT_CONTACT, Reason.COOLDOWN, Reason.DAILY_CAP_REACHED,
+                     Reason.PLAYBOOK_UNREADABLE)
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,10 @@ def plan_dispatch(
     now: dt.datetime,
 ) -> DispatchPlan:
     """Decide every ``pending`` or ``approved`` task, oldest Due Date first, then by Key."""
-    by_slug = {v.playbook.slug: v for v in validations if v.playbook is not None}
+    by_slug: dict[str, list[PlaybookValidation]] = defaultdict(list)
+    for validation in validations:
+        if validation.playbook is not None:
+            by_slug[validation.playbook.slug].append(validation)
     views = [(record, task_view(record)) for record in records]
     history = _History(view for _, view in views if view and view.status in DISPATCHED_STATUSES)
     candidates = [(record, view) for record, view in views
@@ -172,9 +179,15 @@ def plan_dispatch(
 def _decide(record, view: TaskView | None, by_slug, do_not_contact, history: _History, now: dt.datetime) -> Decision:
     if view is None:
         return Decision(None, record["id"], Outcome.NOT_DISPATCHABLE, "no_key", "no well-formed Key: run nightly_dedupe")
-    validation = by_slug.get(view.slug)
-    if validation is None:
+    rows = by_slug.get(view.slug)
+    if not rows:
         return Decision(view, view.record_id, Outcome.NOT_DISPATCHABLE, "unknown_playbook", f"no playbook has slug {view.slug!r}")
+    if len(rows) > 1:
+        return Decision(view, view.record_id, Outcome.INTERCEPTED, Reason.PLAYBOOK_UNREADABLE,
+                        f"{len(rows)} Playbooks rows make the slug {view.slug!r}: which one's Approval and cap apply is unknown")
+    validation = rows[0]
+    if validation.codes & UNREADABLE_FOR_DISPATCH:
+        return Decision(view, view.record_id, Outcome.INTERCEPTED, Reason.PLAYBOOK_UNREADABLE, validation.describe())
     if validation.codes & UNSAFE_TO_RUN:
         return Decision(view, view.record_id, Outcome.INTERCEPTED, Reason.PLAYBOOK_INCOMPLETE, validation.describe())
     playbook = validation.playbook

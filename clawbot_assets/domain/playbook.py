@@ -90,6 +90,10 @@ UNSAFE_TO_RUN = frozenset(
         Problem.ENABLED_INVALID,
     }
 )
+#: With any of these the dispatch cannot read the playbook with certainty (which row a slug
+#: means, its Tier, who owns it), so its tasks are intercepted, never sent (DESIGN §3
+#: *Guardrails fail closed*). A blank or misspelt Tier may be a COLD one.
+UNREADABLE_FOR_DISPATCH = frozenset({Problem.NAME_DUPLICATE, Problem.TIER_INVALID, Problem.SCHEDULER_INVALID})
 #: The codes the ``fields_valid`` check owns: values outside what a field allows, or of a shape
 #: the project does not read. (Trigger, Approval, Cron, Timezone and Name problems have checks of
 #: their own.)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from clawbot_assets.domain.keys import DEFAULT_STEP, compose_key, key_disagrees_with_fields
 from clawbot_assets.domain.playbook import Playbook
+from clawbot_assets.domain.task_lifecycle import Status, effective_status
 
 IDENTITY_FIELDS = ("Key", "Playbook", "Deal ID", "Step", "Due Date")
 #: The only field an upsert request carries (its ``fieldsToMergeOn``).
@@ -122,11 +123,12 @@ def plan_upsert(
 
 
 def still_blank(repairs: Sequence[tuple[str, Mapping[str, Any]]], current: Iterable[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """The repairs whose record, re-read just before the write, still has no Status: only
-    those fields still blank are written, so a task someone moved on is never reset."""
+    """The repairs whose record, re-read just before the write, still has no Status (the only
+    status the task lifecycle lets a playbook run move from): only those fields still blank are
+    written, so a task someone moved on is never reset."""
     by_id = {record["id"]: record["fields"] for record in current}
     return [
         (record_id, _blank_fields_of(fields, by_id[record_id]))
         for record_id, fields in repairs
-        if record_id in by_id and not by_id[record_id].get("Status")
+        if record_id in by_id and effective_status(by_id[record_id]) == Status.NEW
     ]

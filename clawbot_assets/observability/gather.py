@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Iterable, Mapping
 
 from clawbot_assets.domain.keys import KeyFieldError, playbook_slug
+from clawbot_assets.domain.task_lifecycle import Status, effective_status
 from clawbot_assets.observability.metrics import (
     DLQ_DEPTH,
     INTERCEPTS,
@@ -42,7 +43,7 @@ def sent_by_playbook(records: Iterable[Mapping]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for record in records:
         fields = record.get("fields") or {}
-        if str(fields.get("Status", "")).strip().lower() != "sent":
+        if effective_status(fields) != Status.SENT:
             continue
         try:
             counts[playbook_slug(str(fields.get("Playbook") or ""))] += 1

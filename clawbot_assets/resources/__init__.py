@@ -37,6 +37,7 @@ from clawbot_assets.resources.backends import (
     QUEUE_SWITCH,
     QUEUE_URL,
     RATE_LIMITER_URL,
+    ALLOW_UNSIGNED,
     SECRET_ID,
     SECRETS_SWITCH,
     SLACK_WEBHOOK_URL,
@@ -65,7 +66,12 @@ from clawbot_assets.resources.queue import (
     QueueResource,
     SqsQueueResource,
 )
-from clawbot_assets.resources.secrets import EnvSecretsResource, MisconfiguredSecretsResource, SecretsResource
+from clawbot_assets.resources.secrets import (
+    EnvSecretsResource,
+    MisconfiguredSecretsResource,
+    SecretsResource,
+    UnsignedAllowedEnvSecretsResource,
+)
 from clawbot_assets.resources.ssot import (
     AirtableSsotResource,
     LocalSsotResource,
@@ -99,10 +105,12 @@ def _secret(environ: Environ, variable: str, resolve: bool) -> str | dg.EnvVar |
 
 
 def secrets_from_env(environ: Environ) -> SecretsResource:
-    """Credentials from the environment (default) or one Secrets Manager secret."""
+    """Credentials from the environment (default) or one Secrets Manager secret.
+    ``CLAWBOT_ALLOW_UNSIGNED=true`` lets queue messages go unsigned where no password is configured."""
     backend = (environ.get(SECRETS_SWITCH) or "env").strip().lower()
+    allow_unsigned = (environ.get(ALLOW_UNSIGNED) or "").strip().lower() == "true"
     if backend == "env":
-        return EnvSecretsResource()
+        return UnsignedAllowedEnvSecretsResource() if allow_unsigned else EnvSecretsResource()
     if backend != "aws":
         return MisconfiguredSecretsResource(problem=_unknown(SECRETS_SWITCH, ("env", "aws")))
     from dagster_aws.secretsmanager import SecretsManagerResource
@@ -279,5 +287,6 @@ def dlq_threshold_from_env(environ: Environ | None = None) -> int:
 
 
 def local_resources(data_dir: str) -> dict[str, dg.ConfigurableResource]:
-    """Every system on its embedded backend under ``data_dir``: the demo, tests and benchmarks."""
-    return resources_from_env({DATA_DIR: data_dir})
+    """Every system on its embedded backend under ``data_dir``: the demo, tests and benchmarks.
+    Queue messages go unsigned unless a ClawBot password is given (``CLAWBOT_ALLOW_UNSIGNED``)."""
+    return resources_from_env({DATA_DIR: data_dir, ALLOW_UNSIGNED: "true"})

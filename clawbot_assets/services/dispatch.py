@@ -7,6 +7,12 @@ at most 10 tasks goes through three steps:
 2. send them, ``MessageDeduplicationId`` = Key, ``MessageGroupId`` = playbook slug;
 3. mark the accepted ones ``queued`` (a refused one goes back to pending/approved with Last Error).
 
+Every Status write goes through the task lifecycle (``services/status_writes.py``): the tasks are
+re-read just before each write and only moved where the lifecycle allows from what was re-read.
+So step 3 moves only ``dispatching`` tasks to ``queued``: a task the worker already marked
+``sent`` stays sent. A send known to have failed (the queue raised) returns the batch's tasks at
+once to the status they had, with Last Error, and the run fails (``DispatchSendError``).
+
 A run that starts while tasks are ``dispatching`` reconciles them first. A crash before step 2
 left them unsent; a crash between 2 and 3 left them sent. The run cannot tell which, so it sends
 them again under the same deduplication id: SQS (and the local queue) drops the copy if the
@@ -26,7 +32,6 @@ from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.adapters.queue import DEDUP_WINDOW_SECONDS, MAX_BATCH, OutgoingMessage, QueueClient
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient, chunks
 from clawbot_assets.domain.guardrails import (
-    DISPATCHING,
     INTERCEPT_REASONS,
     QUEUED_AT_FIELD,
     Outcome,
@@ -38,9 +43,32 @@ from clawbot_assets.domain.guardrails import (
 from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, Playbook, PlaybookValidation, validate_playbooks
 from clawbot_assets.domain.queue_message import task_message
 from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, ScheduleRules
+from clawbot_assets.domain.task_lifecycle import Actor, Status, effective_status
 from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON
+from clawbot_assets.services.status_writes import StatusChange, write_statuses
 
 RESEND_WINDOW = dt.timedelta(seconds=DEDUP_WINDOW_SECONDS - 60)
+
+
+#: Why a task whose send raised waits: see ``_inside_dedup_window``.
+AFTER_FAILED_SEND = "send_failed_recently"
+
+
+def _inside_dedup_window(task: TaskView, now: dt.datetime) -> bool:
+    """A pending/approved task carrying a ``Queued At`` of the last 5 minutes came back from a send
+    that raised. If that send did reach the queue after all, a resend under the same
+    deduplication id now would be dropped by SQS while the worker drops the first copy (its task
+    was pending): wait for the window to pass, then the resend is accepted."""
+    return task.queued_at is not None and now - task.queued_at < dt.timedelta(seconds=DEDUP_WINDOW_SECONDS)
+
+
+class DispatchSendError(RuntimeError):
+    """A send known to have failed (the queue raised); its tasks were returned to pending/approved.
+    ``report`` holds what the run did up to then."""
+
+    def __init__(self, message: str, report: "DispatchReport") -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -54,6 +82,8 @@ class DispatchReport:
     unconfirmed: list[str] = field(default_factory=list)
     send_failed: dict[str, str] = field(default_factory=dict)
     queue_requests: int = 0
+    #: tasks the worker had already marked sent when this run came to mark them queued (left sent)
+    already_sent_when_marked: int = 0
 
     def figures(self) -> dict[str, int]:
         return {
@@ -65,6 +95,7 @@ class DispatchReport:
             "resent_after_interruption": self.resent_after_interruption,
             "dispatch_unconfirmed": len(self.unconfirmed),
             "send_failed": len(self.send_failed),
+            "already_sent_when_marked": self.already_sent_when_marked,
             "queue_requests": self.queue_requests,
         }
 
@@ -115,7 +146,8 @@ def run_dispatch(
 
     plan = plan_dispatch(records, validations, do_not_contact_deals(crm, validations, records), now)
     intercepts = plan.of(Outcome.INTERCEPTED)
-    ssot.update(TASKS_TABLE, [(d.record_id, {"Status": "intercepted", "Intercept Reason": d.reason}) for d in intercepts])
+    write_statuses(ssot, Actor.DISPATCH, [
+        StatusChange(d.record_id, Status.INTERCEPTED, {"Intercept Reason": d.reason}) for d in intercepts])
     for decision in intercepts:
         report.intercepted[decision.reason] += 1
         slug = decision.task.slug if decision.task else "?"
@@ -123,7 +155,13 @@ def run_dispatch(
     report.held_for_approval = len(plan.of(Outcome.HELD))
     for decision in plan.of(Outcome.NOT_DISPATCHABLE):
         report.not_dispatchable[decision.reason] = report.not_dispatchable.get(decision.reason, 0) + 1
-    sends += [_Send(d.task, playbooks[d.task.slug], True) for d in plan.of(Outcome.DISPATCH) if d.task]
+    for decision in plan.of(Outcome.DISPATCH):
+        if decision.task is None:
+            continue
+        if _inside_dedup_window(decision.task, now):
+            report.not_dispatchable[AFTER_FAILED_SEND] = report.not_dispatchable.get(AFTER_FAILED_SEND, 0) + 1
+            continue
+        sends.append(_Send(decision.task, playbooks[decision.task.slug], True))
 
     for batch in chunks(sends, MAX_BATCH):
         _dispatch_batch(ssot, queue, list(batch), now, report, on_batch_sent, signing_key)
@@ -134,7 +172,7 @@ def _reconcile(records, playbooks: dict[str, Playbook], now: dt.datetime, report
     """``dispatching`` tasks left by an interrupted run: resend those still inside the window."""
     sends = []
     for record in records:
-        if str((record.get("fields") or {}).get("Status", "")).strip().lower() != DISPATCHING:
+        if effective_status(record.get("fields") or {}) != Status.DISPATCHING:
             continue
         view = task_view(record)
         playbook = playbooks.get(view.slug) if view else None
@@ -153,24 +191,60 @@ def _message(send: _Send, now: dt.datetime, signing_key: str | None) -> Outgoing
     return OutgoingMessage(dedup_id=task.key, group_id=task.slug, body=body)
 
 
+def _eligible_again(send: _Send, before: str | None) -> str:
+    """Where a task goes back to when its send is known to have failed: the status it had
+    before this run marked it, else what its playbook's Approval makes it."""
+    if before in (Status.PENDING, Status.APPROVED):
+        return before
+    return Status.APPROVED if send.playbook.approval == "manual" else Status.PENDING
+
+
+def _mark_dispatching(ssot: SsotClient, batch: list[_Send], stamp: str) -> tuple[list[_Send], dict[str, str]]:
+    """Mark the fresh tasks ``dispatching`` and re-read the resent ones; keep only those the
+    lifecycle let through (a task a person cancelled meanwhile is not sent)."""
+    fresh = [s for s in batch if s.fresh]
+    marked = write_statuses(ssot, Actor.DISPATCH, [
+        StatusChange(s.task.record_id, Status.DISPATCHING, {QUEUED_AT_FIELD: stamp}) for s in fresh])
+    resent = [s for s in batch if not s.fresh]
+    still = {r["id"] for r in ssot.find_by_ids(TASKS_TABLE, [s.task.record_id for s in resent])
+             if effective_status(r.get("fields") or {}) == Status.DISPATCHING} if resent else set()
+    keep = [s for s in batch if (s.task.record_id in marked.written if s.fresh else s.task.record_id in still)]
+    return keep, marked.current
+
+
 def _dispatch_batch(ssot: SsotClient, queue: QueueClient, batch: list[_Send], now: dt.datetime,
                     report: DispatchReport, on_batch_sent: Callable[[list[str]], None] | None,
                     signing_key: str | None) -> None:
     stamp = now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    ssot.update(TASKS_TABLE, [(s.task.record_id, {"Status": DISPATCHING, QUEUED_AT_FIELD: stamp}) for s in batch if s.fresh])
-    outcome = queue.send_batch([_message(send, now, signing_key) for send in batch])
+    batch, before = _mark_dispatching(ssot, batch, stamp)
+    if not batch:
+        return
+    by_key = {send.task.key: send for send in batch}
+    try:
+        outcome = queue.send_batch([_message(send, now, signing_key) for send in batch])
+    except Exception as error:  # the send is known to have failed: the tasks are eligible again at once
+        reason = f"{type(error).__name__}: {error}"
+        _return_to_eligible(ssot, {key: reason for key in by_key}, by_key, before, report)
+        raise DispatchSendError(f"the queue refused a batch of {len(batch)}; its tasks are pending again: {reason}"[:500],
+                                report) from error
     report.queue_requests += outcome.requests
     if on_batch_sent is not None:
         on_batch_sent([send.task.key for send in batch])
-    by_key = {send.task.key: send for send in batch}
-    updates = [(by_key[key].task.record_id, {"Status": "queued", "Last Error": ""}) for key in outcome.sent]
-    for key, reason in outcome.failed.items():
-        send = by_key[key]
-        back = "approved" if send.playbook.approval == "manual" else "pending"
-        updates.append((send.task.record_id, {"Status": back, "Last Error": f"queue refused the message: {reason}"[:500]}))
-    ssot.update(TASKS_TABLE, updates)
+    marked = write_statuses(ssot, Actor.DISPATCH, [
+        StatusChange(by_key[key].task.record_id, Status.QUEUED, {"Last Error": ""}) for key in outcome.sent])
     report.dispatched += len(outcome.sent)
-    report.send_failed.update(outcome.failed)
+    report.already_sent_when_marked += sum(1 for key in outcome.sent
+                                           if marked.current.get(by_key[key].task.record_id) == Status.SENT)
+    _return_to_eligible(ssot, outcome.failed, by_key, before, report)
 
 
-__all__ = ["DispatchReport", "Reason", "run_dispatch", "RESEND_WINDOW"]
+def _return_to_eligible(ssot: SsotClient, failed: dict[str, str], by_key: dict[str, _Send], before: dict[str, str],
+                        report: DispatchReport) -> None:
+    write_statuses(ssot, Actor.DISPATCH, [
+        StatusChange(by_key[key].task.record_id, _eligible_again(by_key[key], before.get(by_key[key].task.record_id)),
+                     {"Last Error": f"queue refused the message: {reason}"[:500]})
+        for key, reason in failed.items()])
+    report.send_failed.update(failed)
+
+
+__all__ = ["DispatchReport", "DispatchSendError", "Reason", "run_dispatch", "RESEND_WINDOW"]

@@ -1,22 +1,32 @@
 """The reference worker for the local backend: consumes the queue and marks tasks ``sent``.
 
-It shows the real worker's contract (docs/queue_contract.md): a message is deleted only once
-it is handled; a body it cannot read is left alone, so the queue redelivers it and, after
-``maxReceiveCount`` receives, moves it to the dead-letter queue. It is idempotent on the Key: a
-task already ``sent`` is never sent again, and a task no longer ``queued`` (cancelled,
-intercepted meanwhile) is dropped without sending.
+It keeps the worker's contract (docs/queue_contract.md):
+
+- a message is deleted only once it is handled; a body it cannot read (or one unsigned or
+  forged where signing is required) is left alone, so the queue redelivers it and, after
+  ``maxReceiveCount`` receives, moves it to the dead-letter queue;
+- a message is judged by its **task's** status, re-read just before the send: ``queued`` or
+  ``dispatching`` is sent, then marked ``sent`` with ``Sent At``; ``sent`` (or ``Sent At``
+  present) means already sent, so the copy is deleted unsent; anything else (cancelled,
+  intercepted, failed, pending) is dropped unsent;
+- no body and no failure of the SSOT or the queue stops the run: a message whose handling
+  raised is left for redelivery and reported.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from clawbot_assets.adapters.queue import QueueClient
+from clawbot_assets.adapters.queue import QueueClient, ReceivedMessage
 from clawbot_assets.adapters.ssot import TASKS_TABLE, SsotClient
 from clawbot_assets.domain.queue_message import MessageError, TaskMessage, parse_message
+from clawbot_assets.domain.task_lifecycle import SENDABLE, SENT_AT_FIELD, Actor, Status, effective_status
+from clawbot_assets.services.status_writes import StatusChange, write_statuses
 
-SENDABLE = ("queued", "dispatching")
+#: Seconds a received message stays hidden: a worker that dies holding one lets it come back soon.
+WORKER_VISIBILITY_SECONDS = 30
 
 
 @dataclass
@@ -33,10 +43,11 @@ class WorkerReport:
 
 
 def run_worker(ssot: SsotClient, queue: QueueClient, deliver: Callable[[TaskMessage], None],
-               max_messages: int = 100, visibility_timeout: int | None = None,
-               signing_key: str | None = None) -> WorkerReport:
+               max_messages: int = 100, visibility_timeout: int | None = WORKER_VISIBILITY_SECONDS,
+               signing_key: str | None = None, accept_unsigned: bool = False) -> WorkerReport:
     """With ``signing_key`` (the ClawBot password), an unsigned or forged message is left for
-    redelivery, and so ends in the dead-letter queue."""
+    redelivery, and so ends in the dead-letter queue. Without one, every message is refused the
+    same way unless ``accept_unsigned`` (``CLAWBOT_ALLOW_UNSIGNED=true``) says unsigned is meant."""
     report = WorkerReport()
     while report.received < max_messages:
         batch = queue.receive(min(10, max_messages - report.received), visibility_timeout=visibility_timeout)
@@ -45,22 +56,34 @@ def run_worker(ssot: SsotClient, queue: QueueClient, deliver: Callable[[TaskMess
         report.received += len(batch)
         for message in batch:
             try:
-                task = parse_message(message.body, signing_key)
-            except MessageError as error:
-                report.left_for_redelivery[message.message_id] = str(error)
-                continue
-            found = ssot.find_by_ids(TASKS_TABLE, [task.record_id])
-            if not found or found[0]["fields"].get("Key") != task.key:
-                report.left_for_redelivery[message.message_id] = f"no task {task.record_id} with Key {task.key}"
-                continue
-            status = str(found[0]["fields"].get("Status", "")).lower()
-            if status == "sent":
-                report.already_sent += 1
-            elif status in SENDABLE:
-                deliver(task)
-                ssot.update(TASKS_TABLE, [(task.record_id, {"Status": "sent", "Last Error": ""})])
-                report.sent.append(task.key)
-            else:
-                report.dropped[task.key] = f"task is {status or 'blank'}, not queued"
-            queue.delete(message.receipt_handle)
+                _handle(ssot, queue, message, deliver, signing_key, accept_unsigned, report)
+            except Exception as error:  # noqa: BLE001 - one message never stops the worker
+                report.left_for_redelivery[message.message_id] = f"handling failed ({type(error).__name__}); left for redelivery"
     return report
+
+
+def _handle(ssot: SsotClient, queue: QueueClient, message: ReceivedMessage, deliver: Callable[[TaskMessage], None],
+            signing_key: str | None, accept_unsigned: bool, report: WorkerReport) -> None:
+    if signing_key is None and not accept_unsigned:
+        report.left_for_redelivery[message.message_id] = "no signing key configured and unsigned messages are not accepted"
+        return
+    try:
+        task = parse_message(message.body, signing_key)
+    except MessageError as error:
+        report.left_for_redelivery[message.message_id] = str(error)
+        return
+    found = ssot.find_by_ids(TASKS_TABLE, [task.record_id])
+    if not found or found[0]["fields"].get("Key") != task.key:
+        report.left_for_redelivery[message.message_id] = f"no task {task.record_id} with Key {task.key}"
+        return
+    status = effective_status(found[0]["fields"])
+    if status == Status.SENT:
+        report.already_sent += 1
+    elif status in SENDABLE:
+        deliver(task)
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        write_statuses(ssot, Actor.WORKER, [StatusChange(task.record_id, Status.SENT, {"Last Error": "", SENT_AT_FIELD: stamp})])
+        report.sent.append(task.key)
+    else:
+        report.dropped[task.key] = f"task is {status or 'blank'}, not queued"
+    queue.delete(message.receipt_handle)

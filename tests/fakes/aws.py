@@ -24,6 +24,21 @@ class FifoQueues:
     dlq_url: str
 
 
+def _create_fifo_queues(client: Any, max_receive_count: int, visibility_timeout: int) -> tuple[str, str]:
+    """``(queue url, dlq url)``: a FIFO queue whose RedrivePolicy names a FIFO DLQ."""
+    dlq_url = client.create_queue(QueueName="clawbot-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = client.create_queue(
+        QueueName="clawbot-tasks.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}),
+        },
+    )["QueueUrl"]
+    return queue_url, dlq_url
+
+
 @contextmanager
 def fifo_queues(max_receive_count: int = 3, visibility_timeout: int = 30) -> Iterator[FifoQueues]:
     import boto3
@@ -31,14 +46,27 @@ def fifo_queues(max_receive_count: int = 3, visibility_timeout: int = 30) -> Ite
 
     with mock_aws():
         client = boto3.client("sqs", region_name=REGION)
-        dlq_url = client.create_queue(QueueName="clawbot-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue_url = client.create_queue(
-            QueueName="clawbot-tasks.fifo",
-            Attributes={
-                "FifoQueue": "true",
-                "VisibilityTimeout": str(visibility_timeout),
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}),
-            },
-        )["QueueUrl"]
-        yield FifoQueues(client, queue_url, dlq_url)
+        yield FifoQueues(client, *_create_fifo_queues(client, max_receive_count, visibility_timeout))
+
+
+@dataclass
+class FifoQueuesServer(FifoQueues):
+    endpoint_url: str
+
+
+@contextmanager
+def fifo_queues_server(max_receive_count: int = 3, visibility_timeout: int = 30) -> Iterator[FifoQueuesServer]:
+    """The same queues on moto's HTTP server, so another process (a worker) reaches them too.
+    Needs ``fake_credentials`` (the child process inherits the environment)."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("sqs", region_name=REGION, endpoint_url=endpoint)
+        yield FifoQueuesServer(client, *_create_fifo_queues(client, max_receive_count, visibility_timeout), endpoint)
+    finally:
+        server.stop()

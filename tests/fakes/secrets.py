@@ -10,6 +10,9 @@ from clawbot_assets.resources.secrets import SecretsResource, SecretUnavailableE
 class FixedSecretsResource(SecretsResource):
     values: dict[str, str] = Field(repr=False)
 
+    def password_configured(self) -> bool:
+        return "CLAWBOT_PASSWORD" in self.values
+
     def get(self, name: str) -> str:
         if name not in self.values:
             raise SecretUnavailableError(f"{name} is not set")

@@ -86,3 +86,18 @@ def test_message_round_trip_and_rejections():
     for body in ["not json", "[1]", '{"schema": 99}', '{"schema": true}', message.encode().replace('"key":"warm|1|1|2026-11-25"', '"key":""'), None]:
         with pytest.raises(MessageError):
             parse_message(body)
+
+
+@pytest.mark.parametrize("fields", [{"Tier": ""}, {"Tier": "C0LD"}, {"Tier": "COLD 🧊"}, {"Scheduler": "dagster?"},
+                                    {"Tier": ["COLD", "WARM"]}],
+                         ids=["blank-tier", "C0LD", "COLD-emoji", "unknown-scheduler", "two-tiers"])
+def test_a_playbook_read_without_certainty_is_intercepted_unreadable_never_dispatched(fields):
+    got, plan = decide([task("warm", "1", status="approved")], [playbook("Warm", **fields)])
+    assert got == {"recwarm12026-11-25": (Outcome.INTERCEPTED, Reason.PLAYBOOK_UNREADABLE)}
+
+
+def test_a_slug_two_rows_share_intercepts_its_tasks_whichever_row_comes_last():
+    manual_first = [playbook("Warm", Approval="manual"), {**playbook("Warm"), "id": "recWarm2"}]
+    for books in (manual_first, list(reversed(manual_first))):
+        got, _ = decide([task("warm", "1")], books)
+        assert got == {"recwarm12026-11-25": (Outcome.INTERCEPTED, Reason.PLAYBOOK_UNREADABLE)}
