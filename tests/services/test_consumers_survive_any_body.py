@@ -66,11 +66,16 @@ class ListQueue:
         return QueueDepth(0, 0)
 
 
-@pytest.fixture(scope="module")
-def ssot(tmp_path_factory):
-    client = LocalSsot(tmp_path_factory.mktemp("ssot") / "ssot.sqlite")
+def queued_task_table(path) -> LocalSsot:
+    client = LocalSsot(path / "ssot.sqlite")
     client.insert_raw(TASKS_TABLE, [task("warm_nudge", "1001", status="queued")])
     return client
+
+
+@pytest.fixture(scope="module")
+def ssot(tmp_path_factory):
+    """Shared by the fuzz tests, whose examples may move the task on (triage marks it failed)."""
+    return queued_task_table(tmp_path_factory.mktemp("ssot"))
 
 
 bodies = st.lists(st.one_of(st.binary(max_size=300), st.text(max_size=300), st.sampled_from(POISON)), min_size=1, max_size=5)
@@ -99,8 +104,9 @@ def test_triage_survives_any_body_reports_each_and_releases_what_it_keeps(ssot, 
     assert sorted(dlq.released + dlq.deleted) == sorted(m.receipt_handle for m in dlq.messages)
 
 
-def test_the_worker_leaves_a_body_with_lone_surrogates_for_redelivery(ssot):
+def test_the_worker_leaves_a_body_with_lone_surrogates_for_redelivery(tmp_path):
     """The body the issue saw crash the worker (a JSON-escaped lone surrogate) on a real queued task."""
+    ssot = queued_task_table(tmp_path)
     queue = ListQueue([POISON[0]])
     delivered = []
 
