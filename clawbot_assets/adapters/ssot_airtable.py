@@ -2,8 +2,9 @@
 
 pyairtable retries 429 for about 3 s and has no pacing (DESIGN §5), so its retry is turned off
 and ``PacedSession`` takes over at the one place every HTTP request passes:
-- each request waits for the per-base ``SharedRateLimiter`` (a sliding window below 5 requests/s,
-  shared by every process on the base);
+- each request holds a slot of the per-base ``SharedRateLimiter`` from its send until one
+  window after its response (never 6 arrivals in one Airtable second, shared by every process
+  and container on the base), counted against the job that sent it;
 - a 429 waits out Airtable's 30-second penalty, then resends;
 - a 502/503/504 is resent only when the call is idempotent (reads, updates, upserts).
 """
@@ -57,6 +58,8 @@ class PacedSession(requests.Session):
         self.max_rate_limit_retries = max_rate_limit_retries
         self.max_transient_retries = max_transient_retries
         self.transient_backoff_seconds = transient_backoff_seconds
+        #: The job requests are counted against; ``None``: whoever ``attributed_to`` names.
+        self.job: str | None = None
         self.requests_sent = 0
         self.rate_limited = 0
         self.transient_failures = 0
@@ -81,10 +84,10 @@ class PacedSession(requests.Session):
     def _send(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         rate_limited = transient = 0
         while True:
-            self.rate_limiter.acquire()
-            self.requests_sent += 1
             try:
-                response = super().request(method, url, *args, **kwargs)
+                with self.rate_limiter.turn(self.job):
+                    self.requests_sent += 1
+                    response = super().request(method, url, *args, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if not self.is_idempotent(method, url) or transient >= self.max_transient_retries:
                     raise SsotUnavailableError(f"Airtable {method} could not connect: {type(error).__name__}") from None

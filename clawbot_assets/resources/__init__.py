@@ -164,10 +164,15 @@ def crm_from_env(environ: Environ) -> CrmResource:
         return LocalCrmResource(data_dir=_data_dir(environ))
     if backend != "hubspot":
         return MisconfiguredCrmResource(problem=_unknown(CRM_SWITCH, ("local", "hubspot")))
+    limiter = rate_limiter_from_env(environ, resolve_secrets=False)
+    if isinstance(limiter, str):
+        return MisconfiguredCrmResource(problem=limiter)
     return HubSpotCrmResource(
         secrets=secrets_from_env(environ),
         host=environ.get("HUBSPOT_HOST"),
         do_not_contact_property=environ.get("HUBSPOT_DNC_PROPERTY") or DEFAULT_DNC_PROPERTY,
+        data_dir=_data_dir(environ),
+        **limiter,
     )
 
 

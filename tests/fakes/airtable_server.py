@@ -6,8 +6,10 @@ delete on in-memory tables, and enforces what the adapter has to cope with:
 - Airtable's rate limit: at most ``rate_limit`` requests per rolling second per base; the
   request beyond it gets a 429 and starts a penalty during which every request to the base
   gets a 429 (Airtable's is 30 s);
-- network jitter (``latency``): each request is held a random time before the server sees it,
-  so requests sent in order can arrive closer together than they were sent;
+- network jitter (``latency``, ``response_latency``): each request is held a random time before
+  the server sees it and each answer before it leaves, so requests sent in order can arrive
+  closer together than they were sent; ``stall_client`` adds the client's own random stalls
+  (a busy host, a GC pause) between taking a turn and sending, and after the answer arrives;
 - whole-request failures: an ambiguous upsert, an update of a missing record or a delete of
   a missing record writes nothing;
 - listing offsets that expire (``expire_offsets_once``);
@@ -34,6 +36,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from tests.fakes.background_server import BackgroundHttpServer
 
@@ -672,6 +677,26 @@ class FakeAirtable(BackgroundHttpServer):
 def _delay(latency: tuple[float, float] | None) -> None:
     if latency:
         time.sleep(random.uniform(*latency))
+
+
+class StallingAdapter(HTTPAdapter):
+    """requests' adapter with a random stall before each request leaves and after its answer
+    arrives: what a loaded host does to a client between its rate limiter and the wire."""
+
+    def __init__(self, stall: tuple[float, float]):
+        super().__init__()
+        self.stall = stall
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        _delay(self.stall)
+        response = super().send(request, *args, **kwargs)
+        _delay(self.stall)
+        return response
+
+
+def stall_client(session: requests.Session, stall: tuple[float, float]) -> None:
+    """Every request ``session`` sends over http:// stalls ``stall`` seconds each way."""
+    session.mount("http://", StallingAdapter(stall))
 
 
 class _Handler(BaseHTTPRequestHandler):
