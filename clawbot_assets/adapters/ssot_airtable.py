@@ -36,6 +36,7 @@ from clawbot_assets.adapters.ssot import (
     UpsertOutcome,
     chunks,
 )
+from clawbot_assets.domain.ssot_query import AllOf, ChangedSince, Condition, FieldIn, FieldOnOrAfter, as_utc
 from clawbot_assets.observability.tracing import external_call
 
 DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
@@ -136,6 +137,32 @@ def _airtable_error_type(error: requests.HTTPError) -> str:
     return str(detail.get("type", "")) if isinstance(detail, dict) else str(detail or "")
 
 
+def _at_or_after(moment: dt.datetime) -> str:
+    """IS_AFTER is strict and Airtable times have milliseconds: 1 ms earlier means "at or after"."""
+    moment = as_utc(moment) - dt.timedelta(milliseconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def airtable_formula(condition: Condition) -> F.Formula:
+    """``condition`` as an Airtable formula, built with ``pyairtable.formulas`` (which quotes)."""
+    if isinstance(condition, FieldIn):
+        if not condition.values:
+            return F.EQ(F.RECORD_ID(), "")  # no record has an empty id: matches nothing
+        terms = [F.EQ(F.Field(condition.field), value) for value in condition.values]
+        return terms[0] if len(terms) == 1 else F.OR(*terms)
+    if isinstance(condition, FieldOnOrAfter):
+        return F.IS_AFTER(F.Field(condition.field), _at_or_after(condition.moment))
+    if isinstance(condition, ChangedSince):
+        since = _at_or_after(condition.moment)
+        return F.OR(F.IS_AFTER(F.CREATED_TIME(), since), F.IS_AFTER(F.LAST_MODIFIED_TIME(), since))
+    parts = [airtable_formula(part) for part in condition.conditions]
+    if not parts:
+        raise ValueError(f"{type(condition).__name__} needs at least one condition")
+    if len(parts) == 1:
+        return parts[0]
+    return F.AND(*parts) if isinstance(condition, AllOf) else F.OR(*parts)
+
+
 class AirtableSsot:
     """``SsotClient`` on one Airtable base. The archive goes to an Airtable table when one is
     named, else to ``fallback_archive`` (a ``LocalSsot`` on durable storage).
@@ -186,11 +213,13 @@ class AirtableSsot:
             status = error.response.status_code if error.response is not None else "?"
             raise SsotError(f"Airtable refused {description}: HTTP {status} {_airtable_error_type(error)}") from None
 
-    def _list(self, table: str, formula: str | None = None) -> list[Record]:
+    def _list(self, table: str, formula: str | None = None, fields: Sequence[str] | None = None) -> list[Record]:
         """List every page; an expired offset restarts the listing from the first page."""
         options: dict[str, Any] = {"page_size": MAX_PAGE_SIZE}
         if formula:
             options["formula"] = formula
+        if fields is not None:
+            options["fields"] = list(fields)
         for _attempt in range(self.max_listing_restarts + 1):
             records: dict[str, Record] = {}
             try:
@@ -205,15 +234,11 @@ class AirtableSsot:
         raise SsotUnavailableError(f"Listing {table} kept losing its offset after {self.max_listing_restarts} restarts")
 
     def list_records(self, table: str, *, changed_since: dt.datetime | None = None) -> list[Record]:
-        formula = None
-        if changed_since is not None:
-            # IS_AFTER is strict and Airtable times have milliseconds: 1 ms earlier means "at or after".
-            moment = changed_since.astimezone(dt.timezone.utc) - dt.timedelta(milliseconds=1)
-            since = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-            formula = F.to_formula_str(
-                F.OR(F.IS_AFTER(F.CREATED_TIME(), since), F.IS_AFTER(F.LAST_MODIFIED_TIME(), since))
-            )
+        formula = None if changed_since is None else F.to_formula_str(airtable_formula(ChangedSince(changed_since)))
         return self._list(table, formula)
+
+    def select(self, table: str, where: Condition, fields: Sequence[str] | None = None) -> list[Record]:
+        return self._list(table, F.to_formula_str(airtable_formula(where)), fields)
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]:
         return self.find_by_field(table, KEY_FIELD, keys)

@@ -9,6 +9,7 @@ import dagster as dg
 
 from clawbot_assets.adapters.queue import QueueUnavailableError
 from clawbot_assets.adapters.ssot import TASKS_TABLE
+from clawbot_assets.domain.ssot_query import ChangedSince, all_of, field_in
 from clawbot_assets.names import OPS_METRICS, PLAYBOOK_TASKS, SALES_DISPATCH, TASK_QUEUE_SALES
 from clawbot_assets.observability.gather import activity_points, intercepts_by_reason, queue_points, sent_by_playbook
 from clawbot_assets.resources.metrics import MetricsResource
@@ -48,7 +49,13 @@ def ops_metrics(
         points += queue_points(visible.visible, visible.in_flight, queue.dead_letter().depth().total)
     except QueueUnavailableError as error:
         context.log.warning(f"queue depth unavailable, left out of this run: {error}")
-    sent = sent_by_playbook(ssot.client().list_records(TASKS_TABLE, changed_since=now - dt.timedelta(hours=1)))
+    sent = sent_by_playbook(
+        ssot.client().select(
+            TASKS_TABLE,
+            all_of(ChangedSince(now - dt.timedelta(hours=1)), field_in("Status", ["sent"])),
+            fields=["Status", "Playbook"],
+        )
+    )
     playbook_runs = _materialisations_since(context.instance, PLAYBOOK_TASKS, since)
     created: Counter[str] = Counter()
     for record in playbook_runs:

@@ -39,6 +39,7 @@ from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, Playbook, PlaybookVali
 from clawbot_assets.domain.queue_message import task_message
 from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, ScheduleRules
 from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON
+from clawbot_assets.services.task_reads import dispatch_tasks
 
 RESEND_WINDOW = dt.timedelta(seconds=DEDUP_WINDOW_SECONDS - 60)
 
@@ -109,7 +110,7 @@ def run_dispatch(
     now = now or dt.datetime.now(dt.timezone.utc)
     validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE), rules)
     playbooks = {v.playbook.slug: v.playbook for v in validations if v.playbook is not None}
-    records = ssot.list_records(TASKS_TABLE)
+    records = dispatch_tasks(ssot, now)
     report = DispatchReport()
     sends = _reconcile(records, playbooks, now, report)
 

@@ -443,7 +443,7 @@ def test_fake_understands_exactly_the_formulas_the_adapter_renders() -> None:
     }
     for formula, matches in accepted.items():
         assert parse_formula(formula)(record) is matches, formula
-    for formula in ["1=1", "AND({Key}='a')", "{Key}!='a'", "OR({Key}='a'", "{Key}='a' junk", "SEARCH('a',{Key})"]:
+    for formula in ["1=1", "XOR({Key}='a')", "{Key}!='a'", "OR({Key}='a'", "{Key}='a' junk", "SEARCH('a',{Key})"]:
         with pytest.raises(AirtableApiError, match="INVALID_FILTER_BY_FORMULA"):
             parse_formula(formula)
 

@@ -165,13 +165,26 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-class _FormulaParser:
-    """Recursive descent over exactly the shapes the adapter renders::
+def _cell_time(value: Any) -> dt.datetime | None:
+    """A date or date-time cell as Airtable compares it (a date is midnight UTC); None if blank."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_time(value.strip())
+    except ValueError:
+        return None
 
-        formula    := OR '(' term (',' term)* ')' | term
-        term       := operand '=' STRING | IS_AFTER '(' timefn '(' ')' ',' STRING ')'
+
+class _FormulaParser:
+    """Recursive descent over exactly the shapes the adapter renders with ``pyairtable.formulas``::
+
+        formula    := term
+        term       := (OR | AND) '(' term (',' term)* ')' | NOT '(' term ')'
+                    | operand '=' STRING | IS_AFTER '(' time ',' STRING ')'
         operand    := FIELD | RECORD_ID '(' ')'
-        timefn     := CREATED_TIME | LAST_MODIFIED_TIME
+        time       := CREATED_TIME '(' ')' | LAST_MODIFIED_TIME '(' ')' | FIELD
+
+    ``IS_AFTER`` of a blank or unreadable cell is false, as on Airtable.
     """
 
     def __init__(self, formula: str):
@@ -179,17 +192,7 @@ class _FormulaParser:
         self.position = 0
 
     def parse(self) -> Predicate:
-        if self._peek() == ("name", "OR"):
-            self._take("name", "OR")
-            self._take("punct", "(")
-            terms = [self._term()]
-            while self._peek() == ("punct", ","):
-                self._take("punct", ",")
-                terms.append(self._term())
-            self._take("punct", ")")
-            predicate: Predicate = lambda record: any(term(record) for term in terms)  # noqa: E731
-        else:
-            predicate = self._term()
+        predicate = self._term()
         if self.position != len(self.tokens):
             raise FormulaError("trailing tokens")
         return predicate
@@ -204,8 +207,28 @@ class _FormulaParser:
         self.position += 1
         return token[1]
 
+    def _terms(self) -> list[Predicate]:
+        self._take("punct", "(")
+        terms = [self._term()]
+        while self._peek() == ("punct", ","):
+            self._take("punct", ",")
+            terms.append(self._term())
+        self._take("punct", ")")
+        return terms
+
     def _term(self) -> Predicate:
         token = self._peek()
+        if token in (("name", "OR"), ("name", "AND")):
+            self.position += 1
+            terms = self._terms()
+            combine = any if token[1] == "OR" else all
+            return lambda record: combine(term(record) for term in terms)
+        if token == ("name", "NOT"):
+            self.position += 1
+            self._take("punct", "(")
+            inner = self._term()
+            self._take("punct", ")")
+            return lambda record: not inner(record)
         if token == ("name", "IS_AFTER"):
             return self._is_after()
         if token is not None and token[0] == "field":
@@ -223,19 +246,31 @@ class _FormulaParser:
     def _is_after(self) -> Predicate:
         self._take("name", "IS_AFTER")
         self._take("punct", "(")
-        function = self._take("name")
-        if function not in _TIME_FUNCTIONS:
-            raise FormulaError(f"unsupported function {function}")
-        attribute = _TIME_FUNCTIONS[function]
-        self._take("punct", "(")
-        self._take("punct", ")")
+        token = self._peek()
+        moment_of: Callable[[StoredRecord], dt.datetime | None]
+        if token is not None and token[0] == "field":
+            name = self._take("field")
+            moment_of = lambda record: _cell_time(record.fields.get(name))  # noqa: E731
+        else:
+            function = self._take("name")
+            if function not in _TIME_FUNCTIONS:
+                raise FormulaError(f"unsupported function {function}")
+            attribute = _TIME_FUNCTIONS[function]
+            self._take("punct", "(")
+            self._take("punct", ")")
+            moment_of = lambda record: getattr(record, attribute)  # noqa: E731
         self._take("punct", ",")
         try:
             since = parse_time(self._take("string"))
         except ValueError as error:
             raise FormulaError(str(error)) from None
         self._take("punct", ")")
-        return lambda record: getattr(record, attribute) > since
+
+        def after(record: StoredRecord) -> bool:
+            moment = moment_of(record)
+            return moment is not None and moment > since
+
+        return after
 
 
 def parse_formula(formula: str) -> Predicate:
