@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import dagster as dg
 
+from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
+from clawbot_assets.names import AIRTABLE_BUDGET_WARN_SHARE_VARIABLE
 from clawbot_assets.resources.alerts import (
     AlerterResource,
     LocalAlerterResource,
@@ -281,6 +283,17 @@ def dlq_threshold_from_env(environ: Environ | None = None) -> int:
         return max(0, int(environ.get(DLQ_THRESHOLD) or 0))
     except ValueError:
         return 0
+
+
+def budget_warn_share_from_env(environ: Environ | None = None) -> float:
+    """The steady-state share of Airtable's hourly budget above which ``airtable_budget_steady_state``
+    warns (``CLAWBOT_AIRTABLE_BUDGET_WARN_SHARE``, a fraction; default 0.2)."""
+    environ = os.environ if environ is None else environ
+    try:
+        share = float(environ.get(AIRTABLE_BUDGET_WARN_SHARE_VARIABLE) or DEFAULT_WARN_SHARE)
+    except ValueError:
+        return DEFAULT_WARN_SHARE
+    return share if 0 < share <= 1 else DEFAULT_WARN_SHARE
 
 
 def local_resources(data_dir: str) -> dict[str, dg.ConfigurableResource]:
