@@ -3,10 +3,12 @@ guardrails judge them against, never the whole table (issue 17; the base's budge
 requests an hour for everything).
 
 1. Open tasks: Status ``pending``, ``approved`` (candidates) or ``dispatching`` (to reconcile).
-2. For the candidates, what the guardrails look at (``guardrails.plan_dispatch``):
+2. For the candidates, what the guardrails look at (``guardrails.plan_dispatch``), and only
+   for the candidates that reach the rule (``history_reads``):
+   - do-not-contact: the candidates' deals' tasks intercepted ``do_not_contact``;
    - cooldown: the tasks of the candidates' deals that were dispatched (a task's deal is its
-     ``Deal ID``, the Key's second part), plus those intercepted do-not-contact;
-   - daily cap: the tasks dispatched today in any timezone: ``Queued At`` in the last 26 h (a
+     ``Deal ID``, the Key's second part);
+   - daily cap, when a candidate's playbook has one: the tasks dispatched today in any timezone: ``Queued At`` in the last 26 h (a
      local day starts at most 25 h before now), or, for n8n-era tasks with no ``Queued At``, a
      ``Due Date`` from two days ago on.
 
@@ -27,6 +29,7 @@ from clawbot_assets.domain.guardrails import (
     QUEUED_AT_FIELD,
     task_view,
 )
+from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation
 from clawbot_assets.domain.ssot_query import Condition, FieldOnOrAfter, all_of, any_of, field_in
 from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON
 
@@ -43,14 +46,44 @@ def open_tasks() -> Condition:
     return field_in("Status", OPEN_STATUSES)
 
 
-def candidate_deals(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The deals of the open tasks that may be dispatched, from their Keys."""
-    deals = set()
+def history_reads(
+    records: Sequence[Mapping[str, Any]], validations: Sequence[PlaybookValidation], now: dt.datetime, batch: int
+) -> list[Condition]:
+    """What to read, besides the open tasks, for the guardrails to judge them as a full read
+    would. It follows the order of ``guardrails._decide``: a candidate that stops before the
+    do-not-contact rule (no Key, unknown, unsafe or not Dagster's playbook) needs nothing; one
+    held for approval needs only its deal's do-not-contact intercepts; one that reaches the
+    cooldown needs its deal's dispatched tasks too, and the daily cap, if its playbook has one,
+    today's dispatches. ``batch`` deals at most per condition (one formula per request)."""
+    by_slug = {v.playbook.slug: v for v in validations if v.playbook is not None}
+    contact_only: set[str] = set()
+    judged: set[str] = set()
+    capped = False
     for record in records:
         view = task_view(record)
-        if view is not None and view.status in DISPATCHABLE_STATUSES:
-            deals.add(view.deal_id)
-    return sorted(deals)
+        if view is None or view.status not in DISPATCHABLE_STATUSES:
+            continue
+        validation = by_slug.get(view.slug)
+        if validation is None or validation.codes & UNSAFE_TO_RUN or not validation.playbook.scheduled_by_dagster:
+            continue
+        if validation.playbook.approval == "manual" and view.status != "approved":
+            contact_only.add(view.deal_id)
+            continue
+        judged.add(view.deal_id)
+        capped |= validation.playbook.daily_cap is not None
+    contact_only -= judged
+    reads: list[Condition] = [
+        all_of(field_in("Deal ID", deals), field_in("Intercept Reason", [DO_NOT_CONTACT_REASON]))
+        for deals in _batches(sorted(contact_only), batch)
+    ]
+    reads += [deals_history(deals) for deals in _batches(sorted(judged), batch)]
+    if capped:
+        reads.append(dispatched_today(now))
+    return reads
+
+
+def _batches(items: list[str], size: int) -> list[list[str]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def deals_history(deals: Sequence[str]) -> Condition:

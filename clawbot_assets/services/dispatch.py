@@ -110,7 +110,7 @@ def run_dispatch(
     now = now or dt.datetime.now(dt.timezone.utc)
     validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE), rules)
     playbooks = {v.playbook.slug: v.playbook for v in validations if v.playbook is not None}
-    records = dispatch_tasks(ssot, now)
+    records = dispatch_tasks(ssot, validations, now)
     report = DispatchReport()
     sends = _reconcile(records, playbooks, now, report)
 

@@ -63,13 +63,18 @@ def guarded_cases() -> list[dict]:
         # do-not-contact recorded by an earlier intercept
         task("warm_nudge", "dnc", NOW.date() - dt.timedelta(days=40), "intercepted", **{"Intercept Reason": "do_not_contact"}),
         task("warm_nudge", "dnc", NOW.date(), "pending"),
+        # a manual playbook's pending task is held, unless its deal was intercepted do-not-contact
+        task("manual_touch", "dnc2", NOW.date() - dt.timedelta(days=60), "intercepted", **{"Intercept Reason": "do_not_contact"}),
+        task("manual_touch", "dnc2", NOW.date(), "pending"),
+        task("manual_touch", "h44", NOW.date() - dt.timedelta(days=2), "sent", today_9 - dt.timedelta(days=2)),
+        task("manual_touch", "h44", NOW.date(), "pending"),
         # 8 days ago: outside the cooldown, so sent
         task("warm_nudge", "h43", NOW.date() - dt.timedelta(days=8), "sent", today_9 - dt.timedelta(days=8)),
         task("warm_nudge", "h43", NOW.date(), "pending"),
     ]
 
 
-PLAYBOOKS = [playbook("Warm Nudge"), playbook("Capped", **{"Daily Cap": 2})]
+PLAYBOOKS = [playbook("Warm Nudge"), playbook("Capped", **{"Daily Cap": 2}), playbook("Manual Touch", Approval="manual")]
 
 
 def airtable(server: FakeAirtable) -> AirtableSsot:
@@ -110,9 +115,12 @@ def test_cooldown_cap_and_do_not_contact_are_still_judged_against_the_history(tm
             f"capped|c3|1|{NOW.date()}": (Outcome.INTERCEPTED, Reason.DAILY_CAP_REACHED),
             f"warm_nudge|dnc|1|{NOW.date()}": (Outcome.INTERCEPTED, Reason.DO_NOT_CONTACT),
             f"warm_nudge|h43|1|{NOW.date()}": (Outcome.DISPATCH, ""),
+            f"manual_touch|dnc2|1|{NOW.date()}": (Outcome.INTERCEPTED, Reason.DO_NOT_CONTACT),
+            f"manual_touch|h44|1|{NOW.date()}": (Outcome.HELD, ""),
         }
         assert report.dispatched == 1
-        assert report.intercepted == {"playbook_incomplete": 0, "do_not_contact": 1, "cooldown": 1, "daily_cap_reached": 1}
+        assert report.intercepted == {"playbook_incomplete": 0, "do_not_contact": 2, "cooldown": 1, "daily_cap_reached": 1}
+        assert report.held_for_approval == 1
         assert not any("filterByFormula" not in str(entry.query) and entry.method == "GET" and TASKS_TABLE in entry.path
                        for entry in server.log), "a task read without a filter"
 
@@ -145,6 +153,6 @@ def test_both_backends_select_the_same_records(backend: str, tmp_path: Path) -> 
             selected = client.select(TASKS_TABLE, condition, fields=["Status"])
             assert {r["id"] for r in selected} == reference[str(condition)], condition
             assert all(set(r["fields"]) <= {"Status"} for r in selected)
-    assert len(reference[str(open_tasks())]) == 5
+    assert len(reference[str(open_tasks())]) == 7
     assert reference[str(field_in("Deal ID", []))] == set()
     assert len(reference[str(field_in("Tags", ["a, b"]))]) == 1
