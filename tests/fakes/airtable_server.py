@@ -652,6 +652,15 @@ class FakeAirtable(BackgroundHttpServer):
 
         plan: list[tuple[str | None, Mapping[str, Any]]] = []
         seen: set[tuple[str, ...]] = set()
+        wanted = {
+            tuple(_cell_text(record["fields"].get(name)) for name in merge_on) for record in records if "id" not in record
+        }
+        # One pass over the table per request, not per record: large tables stay fast.
+        holders: dict[tuple[str, ...], list[str]] = {}
+        for row in rows.values():
+            row_key = tuple(_cell_text(row.fields.get(name)) for name in merge_on)
+            if row_key in wanted:
+                holders.setdefault(row_key, []).append(row.id)
         for record in records:
             fields = record["fields"]
             if "id" in record:
@@ -663,9 +672,7 @@ class FakeAirtable(BackgroundHttpServer):
             if key in seen:
                 raise AirtableApiError(422, "INVALID_RECORDS", "Two records in the request share merge values")
             seen.add(key)
-            matches = [
-                row.id for row in rows.values() if tuple(_cell_text(row.fields.get(name)) for name in merge_on) == key
-            ]
+            matches = holders.get(key, [])
             if len(matches) > 1:
                 raise AirtableApiError(
                     422,
