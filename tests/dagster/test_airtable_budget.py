@@ -5,6 +5,7 @@ configured share; ``ops_metrics`` publishes the same figures."""
 
 import datetime as dt
 import sqlite3
+import time
 
 import dagster as dg
 
@@ -18,11 +19,19 @@ from tests.conftest import BASE_ID, TOKEN, airtable_resource
 from tests.dagster.helpers import defs_for, materialize_playbooks
 from tests.fakes.airtable_server import FakeAirtable
 
-LAST_HOUR = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
+def last_hour() -> dt.datetime:
+    """The last complete hour, as the asset will see it: a test started in an hour's last 30 s
+    waits for the next, so its run and its history agree on which hour is the last."""
+    now = dt.datetime.now(dt.timezone.utc)
+    if now.minute == 59 and now.second >= 30:
+        time.sleep(61 - now.second)
+        now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
 
 
-def record_history(store, job: str, requests: int, hour: dt.datetime = LAST_HOUR) -> None:
+def record_history(store, job: str, requests: int) -> None:
     """Counts another process wrote to the shared store an hour ago."""
+    hour = last_hour()
     with sqlite3.connect(store) as connection:
         connection.execute(
             f"INSERT INTO {REQUESTS_TABLE} (name, job, hour, requests) VALUES (?, ?, ?, ?)",
