@@ -29,9 +29,8 @@ def last_hour() -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
 
 
-def record_history(store, job: str, requests: int) -> None:
+def record_history(store, job: str, requests: int, hour: dt.datetime) -> None:
     """Counts another process wrote to the shared store an hour ago."""
-    hour = last_hour()
     with sqlite3.connect(store) as connection:
         connection.execute(
             f"INSERT INTO {REQUESTS_TABLE} (name, job, hour, requests) VALUES (?, ?, ?, ?)",
@@ -40,15 +39,15 @@ def record_history(store, job: str, requests: int) -> None:
 
 
 def test_requests_are_counted_per_job_and_the_steady_state_warns(local_resources, data_dir, instance):
-    store = data_dir / "limits.sqlite"
+    store, hour = data_dir / "limits.sqlite", last_hour()
     with FakeAirtable(token=TOKEN, rate_limit=1000) as server:
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         ssot = airtable_resource(server, data_dir, rate_limiter_url=f"sqlite:///{store}?limit=400&window=1")
         defs = defs_for({**local_resources, "ssot": ssot})
         assert materialize_playbooks(defs, instance).success
         sent_by_the_refresh = server.total_requests
-        record_history(store, "sales_dispatch_job", 4_000)
-        record_history(store, "nightly_dedupe", 9_000)
+        record_history(store, "sales_dispatch_job", 4_000, hour)
+        record_history(store, "nightly_dedupe", 9_000, hour)
 
         result = defs.resolve_job_def("ops_metrics_job").execute_in_process(instance=instance, raise_on_error=False)
 
@@ -68,12 +67,12 @@ def test_requests_are_counted_per_job_and_the_steady_state_warns(local_resources
 
 
 def test_a_steady_state_under_the_configured_share_passes(local_resources, data_dir, instance):
-    store = data_dir / "limits.sqlite"
+    store, hour = data_dir / "limits.sqlite", last_hour()
     with FakeAirtable(token=TOKEN, rate_limit=1000) as server:
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         ssot = airtable_resource(server, data_dir, rate_limiter_url=f"sqlite:///{store}?limit=400&window=1")
         ssot.client().list_records(PLAYBOOKS_TABLE)  # creates the store
-        record_history(store, "sales_dispatch_job", 4_000)
+        record_history(store, "sales_dispatch_job", 4_000, hour)
         defs = build_defs({**local_resources, "ssot": ssot}, playbook_schedules=dg.Definitions(), budget_warn_share=0.25)
         result = defs.resolve_job_def("ops_metrics_job").execute_in_process(instance=instance, raise_on_error=False)
     [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == Checks.AIRTABLE_BUDGET_STEADY_STATE]
