@@ -142,7 +142,7 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
 
 
 def rate_limiter_from_env(environ: Environ, resolve_secrets: bool) -> dict | str:
-    """``CLAWBOT_RATE_LIMITER_URL``: a URL, or ``instance`` for a bucket in the Dagster
+    """``CLAWBOT_RATE_LIMITER_URL``: a URL, or ``instance`` for the limiter's tables in the Dagster
     instance's own Postgres (``DAGSTER_POSTGRES_*``, as the production dagster.yaml reads
     them), so every ECS task shares it with no second database and no URL to assemble. The
     password stays an ``EnvVar`` of its own; the URL shown in the UI has none. A string says
