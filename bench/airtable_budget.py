@@ -92,7 +92,9 @@ def settled_tasks(count: int, slugs: list[str], seed: int = 17) -> list[dict]:
     chooser = random.Random(seed)
     records = []
     for index in range(count):
-        due = DAY - dt.timedelta(days=chooser.randrange(1, 366))
+        # Settled before the real clock's yesterday: the jobs run now, so a history dated after
+        # it would count as dispatched today and fill the playbooks' daily caps.
+        due = min(DAY, dt.date.today()) - dt.timedelta(days=chooser.randrange(2, 366))
         status = chooser.choice(SETTLED)
         slug = chooser.choice(slugs)
         fields = {"Key": compose_key(slug, f"h{index}", "1", due.isoformat()), "Playbook": slug, "Deal ID": f"h{index}",
