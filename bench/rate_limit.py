@@ -1,27 +1,28 @@
-"""Write throughput through the shared rate limiter at Airtable's real limit.
+"""Throughput of the shared rate limiter, and its 429s, under harsh latency.
 
 The local Airtable server allows 5 requests per sliding 1 s per base, answers 429 with a 30 s
-penalty beyond it, and holds each request 0-100 ms on its way in (before the rate check) and
-0-100 ms on its way out. The real ``AirtableSsot.upsert`` writes 10 records a request, so the
-ceiling is 50 records/s. Measured:
+penalty beyond it, and holds each request 0-300 ms on its way in (before the rate check) and
+0-300 ms on its way out; each client also stalls 0-150 ms after taking its slot and after its
+answer (a loaded host). The real ``AirtableSsot.upsert`` writes 10 records a request.
 
-- one process upserting n records, three runs;
-- two processes upserting n/2 records each into one base at once, three runs;
+The limiter holds a request's slot from its send until 1 s after its response, so its ceiling
+is 5/(1 + round trip) requests/s, the round trip measured here as the time each request held
+its slot before its window. Reported: requests/s at the server against that ceiling and
+against 5/s, and the 429s the server counted, for one, two and four processes on one base,
+with the SQLite store (processes of one host) and the Postgres store (containers), when a URL
+is given (``--postgres-url`` or ``CLAWBOT_BENCH_POSTGRES_URL``) or a throwaway cluster can be
+started.
 
-for the SQLite bucket, and the Postgres bucket when a URL is given (``--postgres-url`` or
-``CLAWBOT_BENCH_POSTGRES_URL``) or a throwaway cluster can be started. Requests and 429s are
-counted by the server.
-
-Usage, from the project root: .venv/bin/python -m bench.rate_limit [--records 1000] [--runs 3]
+Usage, from the project root: .venv/bin/python -m bench.rate_limit [--requests 40] [--runs 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import multiprocessing
 import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -30,64 +31,65 @@ from typing import Any, Iterator
 
 from clawbot_assets.adapters.rate_limit import rate_limiter_for
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
-from tests.fakes.airtable_server import FakeAirtable
+from tests.fakes.airtable_server import FakeAirtable, stall_client
 
 BASE, TOKEN, TABLE = "appBenchLimit", "patBenchToken", "Tasks"
-LATENCY = (0.0, 0.1)
-CEILING = 50.0
+LATENCY = (0.0, 0.3)
+CLIENT_STALLS = (0.0, 0.15)
+LIMIT = 5
 
 
 def _rows(count: int, prefix: str) -> list[dict[str, Any]]:
     return [{"Key": f"{prefix}-{index:05d}", "Status": "open"} for index in range(count)]
 
 
-def _upsert(url: str, name: str, endpoint: str, prefix: str, count: int, barrier: Any = None, results: Any = None) -> tuple[float, float]:
-    ssot = AirtableSsot(TOKEN, BASE, endpoint_url=endpoint, rate_limiter=rate_limiter_for(url, name=name))
-    if barrier is not None:
-        barrier.wait()
-    started = time.time()
-    ssot.upsert(TABLE, _rows(count, prefix))
-    span = (started, time.time())
-    if results is not None:
-        results.put(span)
-    return span
+def _upsert(url: str, name: str, endpoint: str, prefix: str, requests: int, barrier: Any, results: Any) -> None:
+    limiter = rate_limiter_for(url, name=name)
+    ssot = AirtableSsot(TOKEN, BASE, endpoint_url=endpoint, rate_limiter=limiter)
+    stall_client(ssot.session, CLIENT_STALLS)
+    held: list[float] = []
+    turn = limiter.turn
+
+    @contextlib.contextmanager
+    def timed_turn(job: str | None = None) -> Iterator[float]:
+        with turn(job) as waited:
+            started = time.monotonic()
+            try:
+                yield waited
+            finally:
+                held.append(time.monotonic() - started)
+
+    limiter.turn = timed_turn  # type: ignore[method-assign]
+    barrier.wait()
+    ssot.upsert(TABLE, _rows(10 * requests, prefix))
+    results.put(held)
 
 
-def _report(label: str, server: FakeAirtable, records: int, spans: list[tuple[float, float]]) -> float:
-    seconds = max(end for _, end in spans) - min(start for start, _ in spans)
-    throughput = records / seconds
-    arrivals = sorted(entry.time for entry in server.log)
-    sustained = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-    print(
-        f"   {label}: {throughput:5.1f} records/s ({throughput / CEILING:.1%} of {CEILING:.0f}); "
-        f"{server.total_requests} requests, minimum ceil(n/10) = {math.ceil(records / 10)}; "
-        f"{server.provoked_429s} 429s; {seconds:.1f} s; {sustained:.2f} requests/s at the server",
-        flush=True,
-    )
-    return throughput
-
-
-def one_process(url: str, records: int) -> float:
-    with FakeAirtable(token=TOKEN, latency=LATENCY, response_latency=LATENCY) as server:
-        span = _upsert(url, f"airtable:{BASE}:{uuid.uuid4().hex[:8]}", server.url, "one", records)
-        return _report("one process  ", server, records, [span])
-
-
-def two_processes(url: str, records: int) -> float:
+def run(url: str, processes: int, requests: int) -> dict[str, float]:
     context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(2), context.Queue()
+    barrier, results = context.Barrier(processes), context.Queue()
     name = f"airtable:{BASE}:{uuid.uuid4().hex[:8]}"
     with FakeAirtable(token=TOKEN, latency=LATENCY, response_latency=LATENCY) as server:
         workers = [
-            context.Process(target=_upsert, args=(url, name, server.url, prefix, records // 2, barrier, results))
-            for prefix in ("left", "right")
+            context.Process(target=_upsert, args=(url, name, server.url, f"p{index}", requests, barrier, results))
+            for index in range(processes)
         ]
         for worker in workers:
             worker.start()
-        spans = [results.get(timeout=600) for _ in workers]
+        held = [seconds for _ in workers for seconds in results.get(timeout=900)]
         for worker in workers:
             worker.join()
-        return _report("two processes", server, records // 2 * 2, spans)
+        arrivals = sorted(entry.time for entry in server.log)
+        rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+        round_trip = statistics.mean(held)
+        ceiling = LIMIT / (1 + round_trip)
+        print(
+            f"   {processes} process{'es' if processes > 1 else '  '}: {server.total_requests} requests, "
+            f"{server.provoked_429s} 429s; {rate:.2f} requests/s at the server = {rate / ceiling:.0%} of "
+            f"5/(1 + {round_trip * 1000:.0f} ms round trip) = {ceiling:.2f}, {rate / LIMIT:.0%} of 5/s",
+            flush=True,
+        )
+        return {"rate": rate, "ceiling": ceiling, "429s": server.provoked_429s}
 
 
 @contextlib.contextmanager
@@ -105,24 +107,26 @@ def postgres(url: str | None) -> Iterator[str | None]:
         yield None
 
 
-def main(records: int = 1000, runs: int = 3, postgres_url: str | None = None) -> None:
-    print(f"rate limiter: {records:,} records, {runs} runs, 5 requests/1 s sliding window, 30 s penalty, 0-100 ms latency each way")
+def main(requests: int = 40, runs: int = 1, postgres_url: str | None = None) -> None:
+    print(
+        f"rate limiter: {requests} requests per process, 5 per sliding 1 s at the server, 30 s penalty, "
+        f"0-300 ms latency each way, 0-150 ms client stalls each way"
+    )
     with tempfile.TemporaryDirectory() as directory, postgres(postgres_url or os.environ.get("CLAWBOT_BENCH_POSTGRES_URL")) as pg_url:
         stores = {"SQLite": f"sqlite:///{Path(directory) / 'rate_limit.sqlite'}", "Postgres": pg_url}
         for store, url in stores.items():
             if url is None:
                 continue
-            print(f" {store} bucket")
+            print(f" {store} store")
             for _ in range(runs):
-                one_process(url, records)
-            for _ in range(runs):
-                two_processes(url, records)
+                for processes in (1, 2, 4):
+                    run(url, processes, requests)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--postgres-url")
     arguments = parser.parse_args()
-    main(arguments.records, arguments.runs, arguments.postgres_url)
+    main(arguments.requests, arguments.runs, arguments.postgres_url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import airtable_costs, dedupe_compute, load_definitions, observability_overhead, rate_limit, shadow_diff  # noqa: E402
+from bench import airtable_budget, airtable_costs, dedupe_compute, load_definitions, observability_overhead, rate_limit, shadow_diff  # noqa: E402
 
 if __name__ == "__main__":
     load_definitions.main()
@@ -18,6 +18,8 @@ if __name__ == "__main__":
     airtable_costs.main()
     print()
     rate_limit.main()
+    print()
+    airtable_budget.main([10_000])
     print()
     observability_overhead.main()
     print()

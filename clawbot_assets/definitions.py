@@ -6,6 +6,7 @@ from typing import Mapping
 
 import dagster as dg
 
+from clawbot_assets.assets.airtable_budget import build_airtable_budget
 from clawbot_assets.assets.cutover_readiness import cutover_readiness
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.live_page import whats_live_page
@@ -25,7 +26,8 @@ from clawbot_assets.jobs import nightly_dedupe_job, ops_metrics_job, playbook_ru
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.queue_jobs import dlq_triage, reference_worker, sales_dispatch_job
 from clawbot_assets.reconcile import build_reconcile_job
-from clawbot_assets.resources import dlq_threshold_from_env, resources_from_env, ui_url_from_env
+from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
+from clawbot_assets.resources import budget_warn_share_from_env, dlq_threshold_from_env, resources_from_env, ui_url_from_env
 from clawbot_assets.resources.queue import LocalQueueResource
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
 from schedules.ops_metrics import ops_metrics_schedule
@@ -43,6 +45,7 @@ def build_defs(
     playbook_schedules: dg.Definitions | None = None,
     ui_url: str = "http://127.0.0.1:3000",
     dlq_threshold: int = 0,
+    budget_warn_share: float = DEFAULT_WARN_SHARE,
 ) -> dg.Definitions:
     """``playbook_schedules`` defaults to the snapshot-built component; tests pass their own."""
     playbook_schedules = playbook_schedule_defs() if playbook_schedules is None else playbook_schedules
@@ -58,6 +61,7 @@ def build_defs(
             sales_dispatch,
             sales_dlq,
             ops_metrics,
+            build_airtable_budget(budget_warn_share),
             cutover_readiness,
         ],
         asset_checks=[
@@ -117,4 +121,5 @@ def defs() -> dg.Definitions:
         dedupe_timezone=os.environ.get(DEDUPE_TIMEZONE_VARIABLE) or "UTC",
         ui_url=ui_url_from_env(),
         dlq_threshold=dlq_threshold_from_env(),
+        budget_warn_share=budget_warn_share_from_env(),
     )

@@ -7,6 +7,7 @@ from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.task_queue_sales import task_queue_sales
 from clawbot_assets.names import (
+    AIRTABLE_BUDGET,
     CUTOVER_READINESS,
     NIGHTLY_DEDUPE_JOB,
     OPS_METRICS,
@@ -54,8 +55,8 @@ ssot_audit_job = dg.define_asset_job(
 
 ops_metrics_job = dg.define_asset_job(
     OPS_METRICS_JOB,
-    selection=dg.AssetSelection.assets(OPS_METRICS),
+    selection=dg.AssetSelection.assets(OPS_METRICS, AIRTABLE_BUDGET),
     tags=api_tags(airtable=True),
     executor_def=dg.in_process_executor,
-    description="Gather the operations figures and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
+    description="Gather the operations figures and the Airtable budget and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
 )

@@ -35,6 +35,10 @@ SKIPPED_TAG = "clawbot/skipped"
 #: Set on a playbook run in shadow: it computed its tasks and wrote none (n8n still writes them).
 SHADOW_TAG = "clawbot/shadow"
 CUTOVER_READINESS = "cutover_readiness"
+#: Airtable requests per job per hour and the share of the base's budget (issue 17).
+AIRTABLE_BUDGET = "airtable_budget"
+#: The steady-state share of the budget above which ``airtable_budget_steady_state`` warns.
+AIRTABLE_BUDGET_WARN_SHARE_VARIABLE = "CLAWBOT_AIRTABLE_BUDGET_WARN_SHARE"
 
 
 class Checks:
@@ -54,6 +58,8 @@ class Checks:
     NO_DEAL_CONTACTED_TWICE = "no_deal_contacted_twice"
     #: On the ``cutover_readiness`` asset: every playbook in shadow has 7 clean days.
     CUTOVER_READINESS = "cutover_readiness"
+    #: On ``airtable_budget``: WARN when the steady state passes the configured share of 18,000/h.
+    AIRTABLE_BUDGET_STEADY_STATE = "airtable_budget_steady_state"
 
 
 def schedule_name(slug: str) -> str:

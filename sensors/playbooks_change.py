@@ -13,6 +13,7 @@ import json
 
 import dagster as dg
 
+from clawbot_assets.adapters.rate_limit import attributed_to
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.names import PLAYBOOKS_CHANGE_SENSOR, SSOT_AUDIT_JOB
 from clawbot_assets.resources.ssot import SsotResource
@@ -38,7 +39,8 @@ def playbooks_change_sensor(context: dg.SensorEvaluationContext, ssot: SsotResou
     if not context.cursor:
         return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"playbooks@first:{polled_at.isoformat()}")], cursor=polled_at.isoformat())
     since = dt.datetime.fromisoformat(context.cursor) - OVERLAP
-    changed = ssot.client().list_records(PLAYBOOKS_TABLE, changed_since=since)
+    with attributed_to(PLAYBOOKS_CHANGE_SENSOR):
+        changed = ssot.client().list_records(PLAYBOOKS_TABLE, changed_since=since)
     if not changed:
         return dg.SensorResult(skip_reason=dg.SkipReason(f"no playbook changed since {since.isoformat(timespec='seconds')}"), cursor=polled_at.isoformat())
     names = sorted(str(record.get("fields", {}).get("Name", record.get("id"))) for record in changed)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -43,7 +44,7 @@ from clawbot_assets.adapters.crm import (
     SearchCapReachedError,
     Stage,
 )
-from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer, shared_pacer
+from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer, process_pacer
 from clawbot_assets.domain.credentials import clean_credential
 from clawbot_assets.observability.tracing import external_call
 
@@ -128,7 +129,9 @@ class HubSpotCrm:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
         access_token = clean_credential(access_token, TOKEN_VARIABLE)
         self.requests_made = 0
-        self._pacer = pacer or shared_pacer()
+        self._pacer = pacer or process_pacer()
+        #: The slots of the call under way in this thread; a retry swaps them.
+        self._calls = threading.local()
         self._access_token = access_token
         self._do_not_contact_property = do_not_contact_property
         self._max_retries = max_retries
@@ -227,7 +230,9 @@ class HubSpotCrm:
 
     def _before_retry(self, url: str | None) -> None:
         self.requests_made += 1
-        self._pacer.before_request(search=bool(url) and url.split("?")[0].endswith("/search"))
+        call = getattr(self._calls, "current", None)
+        if call is not None:
+            call.retry()
 
     def _call(self, what: str, search: bool, request: Callable[[], _T]) -> _T:
         """One HubSpot API call, in one span, however many attempts urllib3 makes."""
@@ -240,9 +245,9 @@ class HubSpotCrm:
 
     def _attempt(self, what: str, search: bool, request: Callable[[], _T]) -> _T:
         self.requests_made += 1
-        self._pacer.before_request(search=search)
         try:
-            return request()
+            with self._pacer.call(search) as self._calls.current:
+                return request()
         except _LIBRARY_ERRORS as error:
             raise CrmError(self._redact(f"HubSpot {what} failed: {self._describe(error)}")) from error
         except ValueError as error:

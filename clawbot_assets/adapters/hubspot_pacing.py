@@ -1,47 +1,76 @@
-"""Pacing below HubSpot's rate limits, so searches never rely on 429s and retries.
+"""Pacing below HubSpot's rate limits, shared by every process and container on one account.
 
 HubSpot allows about 4 deal searches a second per account and, across all endpoints, 100 to 190
 requests per 10 seconds depending on the plan. Paging 10,000 deals back to back used to cost 48
-429s. Each request now first takes a permit from pyrate-limiter's sliding-window buckets:
+429s. Each request now holds a slot of two ``SharedRateLimiter``s (the same slots-until-the-
+response rule as Airtable's, see ``rate_limit``) for as long as it is in flight, plus a window:
 
-- searches: at most 4 in any 1.25 s. Any 5 consecutive searches then span at least 1.25 s, so
-  HubSpot's 1 s window sees at most 4 of them even when the network delays the first by a
-  quarter of a second more than the fifth;
-- every request: at most 90 in any 10 s, below the lowest plan's 100.
+- searches: at most 4 open slots, each until 1 s after its response, so HubSpot's 1 s window
+  never sees a fifth, whatever the latency;
+- every request: at most 90 open slots, each until 10 s after its response, below the lowest
+  plan's 100.
 
-Retries that urllib3 sends after an error take a permit too (see ``crm_hubspot``).
-
-The buckets are in memory: one ``shared_pacer()`` per process, used by every ``HubSpotCrm``
-made in it (the CRM resource makes a new client per call). Separate processes (runs under the
-multiprocess executor, separate ECS tasks) each pace on their own; sharing the budget across
-them needs pyrate-limiter's SQLite or Postgres bucket, as the Airtable pacing does.
+HubSpot's limits are per account, not per process, so the slots live in the store of
+``CLAWBOT_RATE_LIMITER_URL`` (the SQLite file of the host by default, the deployment's Postgres
+in production), under names of their own. A retry urllib3 sends after an error takes fresh
+slots: the attempt before it has had its response.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from contextlib import ExitStack, contextmanager
+from typing import Iterator
 
-from pyrate_limiter import Duration, Limiter, Rate
+from clawbot_assets.adapters.rate_limit import SharedRateLimiter, rate_limiter_for
 
-SEARCH_RATES: tuple[Rate, ...] = (Rate(4, 1250),)
-GENERAL_RATES: tuple[Rate, ...] = (Rate(90, 10 * Duration.SECOND),)
+SEARCH_LIMIT, SEARCH_WINDOW_SECONDS = 4, 1.0
+GENERAL_LIMIT, GENERAL_WINDOW_SECONDS = 90, 10.0
 
 
 class HubSpotPacer:
-    """Blocks each request until HubSpot's limits leave room for it."""
+    """Holds each request's slots from before it is sent until its response is in."""
 
-    def __init__(self, search_rates: Sequence[Rate] = SEARCH_RATES, general_rates: Sequence[Rate] = GENERAL_RATES) -> None:
-        self._search = Limiter(list(search_rates))
-        self._general = Limiter(list(general_rates))
+    def __init__(self, store_url: str | None = None, account: str = "api.hubapi.com") -> None:
+        self.general: SharedRateLimiter = rate_limiter_for(
+            store_url, name=f"hubspot:{account}", limit=GENERAL_LIMIT, window_seconds=GENERAL_WINDOW_SECONDS
+        )
+        self.search: SharedRateLimiter = rate_limiter_for(
+            store_url, name=f"hubspot-search:{account}", limit=SEARCH_LIMIT, window_seconds=SEARCH_WINDOW_SECONDS
+        )
 
-    def before_request(self, search: bool) -> None:
-        self._general.try_acquire("hubspot")
-        if search:
-            self._search.try_acquire("hubspot_search")
+    @contextmanager
+    def call(self, search: bool) -> Iterator["PacedCall"]:
+        """The slots of one API call; ``PacedCall.retry`` swaps them for fresh ones before a retry."""
+        paced = PacedCall(self, search)
+        try:
+            paced.take()
+            yield paced
+        finally:
+            paced.release()
+
+
+class PacedCall:
+    def __init__(self, pacer: HubSpotPacer, search: bool) -> None:
+        self._pacer = pacer
+        self._search = search
+        self._held = ExitStack()
+
+    def take(self) -> None:
+        self._held.enter_context(self._pacer.general.turn())
+        if self._search:
+            self._held.enter_context(self._pacer.search.turn())
+
+    def release(self) -> None:
+        self._held.close()
+
+    def retry(self) -> None:
+        """The previous attempt's response is in; the retry needs slots of its own."""
+        self.release()
+        self.take()
 
 
 @functools.cache
-def shared_pacer() -> HubSpotPacer:
-    """The process's one pacer (made on first use, never at import)."""
+def process_pacer() -> HubSpotPacer:
+    """The pacer of clients given none: in memory, shared by every client of this process."""
     return HubSpotPacer()

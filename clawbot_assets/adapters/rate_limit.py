@@ -1,52 +1,75 @@
-"""One rate limiter for every process and container that talks to one Airtable base.
+"""One rate limiter for every process and container that talks to one Airtable base (or one
+HubSpot account).
 
-Airtable allows 5 requests/s per base, counted over a sliding 1 s window as requests arrive,
-and answers every request to the base with 429 for 30 s after one too many (DESIGN §5). The
-limiter keeps a sliding-window log of the requests it admitted (a pyrate-limiter bucket) and
-the end of the current penalty in one store that every process sharing it can see:
-``rate_limiter_for`` picks memory, a SQLite file (the processes of one host) or Postgres (every
-container of a deployment) from a URL.
+Airtable allows 5 requests/s per base, counted over a sliding 1 s window as requests *arrive*,
+and answers every request to the base with 429 for 30 s after one too many (DESIGN §5). When a
+request arrives is unknown to the client; what it knows is that the arrival lies between the
+send and the response. So a request holds a slot from its send until one window after its
+response arrives, and at most ``limit`` slots are open at once. Then no ``limit + 1`` requests
+can arrive within one window, whatever the network and the host do: when a request is sent, each
+of ``limit`` earlier requests whose slots are closed got its response, hence arrived, more than
+a window before this send, hence before this arrival (docs/decisions.md, "Pacing Airtable").
+A stall between taking a slot and sending (a busy host, a GC pause) only delays the arrival
+further inside the slot, and a slow response only holds the slot longer. Throughput is
+``limit / (window + round trip)``: 5/(1 + round trip) for Airtable.
 
-Pacing to a window rather than to a fixed interval. The limiter admits at most ``limit``
-requests in any ``window_seconds``; Airtable counts arrivals, which come later than admissions
-by a varying network delay. With 0-100 ms of jitter, two requests admitted 1.1 s apart can
-arrive 1.0 s apart, so 5 per 1.1 s never puts six arrivals in one Airtable second: 4.55
-requests/s, 90.9% of the ceiling. A fixed 4.8/s interval had no such margin and provoked 429s.
-Measured with ``bench/rate_limit.py`` (local Airtable server, 5 per sliding 1 s, 0-100 ms each
-way, 2-core host, 2026-11-26): 1,000 records upserted in 100 requests (the minimum) at 45.7-46.0
-records/s (91-92% of 50) from one process and 45.9-46.7 from two processes on one base, with the
-SQLite and the Postgres bucket alike, and no 429 in 1,200 requests. 5 per 1.05 s would give 95%
-but only 50 ms of margin against 100 ms of jitter.
+A slot lives in the store ``rate_limiter_for`` picks from a URL: memory, a SQLite file (the
+processes of one host, which share the host clock) or Postgres (every container of a deployment,
+on the database's clock). The end of a 429 penalty and the count of requests per job and hour
+(the ``airtable_budget`` asset) live beside the slots. A slot whose process died before the
+response is closed ``max_hold_seconds`` after its send (longer than any request may take).
 
-The bucket is used directly rather than through ``pyrate_limiter.Limiter``: the Limiter's
-blocking retry stamps a retried request with its planned time instead of reading the clock, so a
-process that wakes late records its request earlier than it was sent, and it starts a leak
-thread per limiter. Here every attempt reads the clock under the store's lock, and old entries
-are leaked inline now and then.
+pyrate-limiter's buckets are no longer used: a bucket stamps an item once, at admission, and
+offers no way to keep it open until a response arrives and then re-date it.
 """
 
 from __future__ import annotations
 
-import random
-import threading
+import datetime as dt
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from pyrate_limiter import AbstractBucket, Rate, RateItem
+from clawbot_assets.adapters.rate_limit_stores import (
+    HourlyRequests,
+    MemoryStore,
+    PostgresStore,
+    SlotStore,
+    SqliteStore,
+    shared_pool,
+)
 
 from clawbot_assets.adapters.conninfo import is_postgres, parse_conninfo, postgres_address, redact_conninfo, without_secrets
-from clawbot_assets.adapters.rate_limit_stores import Penalty, memory_store, postgres_store, sqlite_store
 
-#: Airtable's requests per base per sliding window, and the window padded for network jitter.
+#: Airtable's requests per base per sliding window. The window needs no margin for jitter: it is
+#: counted from the response.
 DEFAULT_LIMIT = 5
-DEFAULT_WINDOW_SECONDS = 1.1
-#: Retried after this long when the store was busy (Postgres's NOWAIT table lock) and gave no wait.
-_CONTENTION_WAIT_SECONDS = (0.002, 0.01)
-#: Entries older than the window are deleted at most this often.
-_LEAK_EVERY_SECONDS = 30.0
+DEFAULT_WINDOW_SECONDS = 1.0
+#: A slot never released (its process died mid-request) closes this long after its send: longer
+#: than pyairtable's connect + read timeouts (10 + 60 s) of one attempt.
+DEFAULT_MAX_HOLD_SECONDS = 75.0
+#: The job a request is counted against when nobody said (``attributed_to``).
+UNATTRIBUTED = "unattributed"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+_current_job: ContextVar[str] = ContextVar("clawbot_request_job", default=UNATTRIBUTED)
+
+
+@contextmanager
+def attributed_to(job: str) -> Iterator[None]:
+    """Requests sent inside count against ``job`` (a Dagster job, a sensor, a script)."""
+    token = _current_job.set(job)
+    try:
+        yield
+    finally:
+        _current_job.reset(token)
+
+
+def current_job() -> str:
+    return _current_job.get()
 
 
 class RateLimiterConfigError(ValueError):
@@ -73,61 +96,69 @@ def with_password(url: str | None, password: str | None) -> str | None:
 
 
 class SharedRateLimiter:
-    """At most ``limit`` requests per sliding ``window_seconds`` for everyone sharing the store,
-    and nothing at all while a penalty lasts."""
+    """At most ``limit`` requests open at once, each open from its send until ``window_seconds``
+    after its response, for everyone sharing the store; nothing at all while a penalty lasts."""
 
     def __init__(
-        self, bucket: AbstractBucket, penalty: Penalty, *, name: str, limit: int, window_seconds: float, store: str
+        self,
+        store: SlotStore,
+        *,
+        name: str,
+        limit: int,
+        window_seconds: float,
+        description: str,
+        max_hold_seconds: float = DEFAULT_MAX_HOLD_SECONDS,
     ):
         self.name = name
         self.limit = limit
         self.window_seconds = window_seconds
-        self.store = store
-        self._bucket = bucket
-        self._penalty = penalty
-        #: The bucket keeps its last verdict on the object: one attempt at a time per process.
-        self._lock = threading.Lock()
-        self._last_leak = time.monotonic()
+        self.max_hold_seconds = max_hold_seconds
+        self.store = description
+        self._store = store
 
     def __repr__(self) -> str:
-        return f"SharedRateLimiter({self.name!r}, {self.limit} per {self.window_seconds} s, {self.store})"
+        return f"SharedRateLimiter({self.name!r}, {self.limit} per {self.window_seconds} s after the response, {self.store})"
 
-    def acquire(self) -> float:
-        """Block until one request may be sent; returns the seconds waited."""
+    @contextmanager
+    def turn(self, job: str | None = None) -> Iterator[float]:
+        """Hold a slot for one request: send inside the block, leave it once the response (or the
+        error) is in. Yields the seconds waited for the slot."""
+        slot, waited = self._take(job or current_job())
+        try:
+            yield waited
+        finally:
+            self._store.release(slot)
+
+    def acquire(self, job: str | None = None) -> float:
+        """A turn for a request that completes at once; returns the seconds waited."""
+        with self.turn(job) as waited:
+            return waited
+
+    def _take(self, job: str) -> tuple[int, float]:
         started = time.monotonic()
         while True:
-            penalty = self._penalty.remaining()
+            penalty = self._store.penalty_remaining()
             if penalty > 0:
                 time.sleep(penalty)
                 continue
-            with self._lock:
-                # The clock is read under the store's lock: a stamp taken before waiting for the
-                # lock would record the request earlier than it is sent.
-                with self._bucket.limiter_lock() or nullcontext():
-                    item = RateItem(self.name, self._bucket.now())
-                    decision = self._bucket.put_decision(item)
-                self._leak_now_and_then(item.timestamp)
-            if decision.allowed:
-                return time.monotonic() - started
-            if decision.retry_after_ms is None:
-                time.sleep(random.uniform(*_CONTENTION_WAIT_SECONDS))
-            else:
-                time.sleep(decision.retry_after_ms / 1000)
+            verdict = self._store.take(job, self.limit, self.window_seconds, self.max_hold_seconds)
+            if verdict.slot is not None:
+                return verdict.slot, time.monotonic() - started
+            time.sleep(verdict.wait_seconds)
 
     def penalty_remaining(self) -> float:
         """Seconds until the current 429 penalty is over, for everyone sharing the store; 0 when
         there is none (docs/runbooks/airtable_429_storm.md)."""
-        return self._penalty.remaining()
+        return self._store.penalty_remaining()
 
     def penalise(self, seconds: float) -> None:
         """After a 429 nobody sharing the store sends for ``seconds``: Airtable rejects everything
         to the base until its penalty is over."""
-        self._penalty.extend(seconds)
+        self._store.extend_penalty(seconds)
 
-    def _leak_now_and_then(self, now_ms: int) -> None:
-        if time.monotonic() - self._last_leak >= _LEAK_EVERY_SECONDS:
-            self._last_leak = time.monotonic()
-            self._bucket.leak(now_ms)
+    def hourly_requests(self, since: dt.datetime) -> list[HourlyRequests]:
+        """Requests sent through this store per limiter name, job and hour since ``since``."""
+        return self._store.hourly_requests(since)
 
 
 def _options(url: str, limit: int, window_seconds: float) -> tuple[str, int, float]:
@@ -167,29 +198,28 @@ def rate_limiter_for(
         raise RateLimiterConfigError(f"Bad limit or window in rate limiter URL {redact_url(url or '')}") from None
     if limit < 1 or window_seconds <= 0:
         raise RateLimiterConfigError(f"A rate limit needs limit >= 1 and a positive window, not {limit}/{window_seconds}")
-    rates = [Rate(limit, round(window_seconds * 1000))]
     scheme = urlsplit(url).scheme
+    store: SlotStore
     if scheme == "memory":
-        bucket, penalty = memory_store(name, rates)
+        store = MemoryStore(name)
     elif scheme == "sqlite":
-        path = Path("/" + urlsplit(url).path.lstrip("/"))
-        bucket, penalty = sqlite_store(path, name, rates)
+        store = SqliteStore(Path("/" + urlsplit(url).path.lstrip("/")), name)
     elif scheme in _POSTGRES_SCHEMES or is_postgres(url):
-        bucket, penalty = _postgres(url, name, rates)
+        store = _postgres(url, name)
     else:
         raise RateLimiterConfigError(
             f"Rate limiter URL {redact_url(url)} is not memory://, sqlite:///<path> or postgresql://..."
         )
-    return SharedRateLimiter(bucket, penalty, name=name, limit=limit, window_seconds=window_seconds, store=redact_url(url))
+    return SharedRateLimiter(store, name=name, limit=limit, window_seconds=window_seconds, description=redact_url(url))
 
 
-def _postgres(url: str, name: str, rates: list[Rate]) -> tuple[AbstractBucket, Penalty]:
+def _postgres(url: str, name: str) -> PostgresStore:
     """The Postgres store, connected now: the limiter is built before the client sends anything,
     so an unreachable database fails the run before its first Airtable request."""
     import psycopg
 
     try:
-        return postgres_store(url, name, rates)
+        return PostgresStore(shared_pool(url), name)
     except psycopg.OperationalError as error:
         raise RateLimiterStoreUnreachable(
             f"Postgres at {postgres_address(url)} is unreachable, so the Airtable rate limiter cannot "

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence
 
+from clawbot_assets.domain.ssot_query import Condition
+
 PLAYBOOKS_TABLE = "Playbooks"
 TASKS_TABLE = "task_queue_sales"
 KEY_FIELD = "Key"
@@ -71,6 +73,10 @@ class SsotClient(Protocol):
 
     def list_records(self, table: str, *, changed_since: dt.datetime | None = None) -> list[Record]:
         """All records, or those created or modified at or after ``changed_since``."""
+
+    def select(self, table: str, where: Condition, fields: Sequence[str] | None = None) -> list[Record]:
+        """The records matching ``where`` (``domain.ssot_query``), with only ``fields`` when given:
+        what a recurring job reads instead of the whole table."""
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]: ...
 

@@ -2,8 +2,9 @@
 
 pyairtable retries 429 for about 3 s and has no pacing (DESIGN §5), so its retry is turned off
 and ``PacedSession`` takes over at the one place every HTTP request passes:
-- each request waits for the per-base ``SharedRateLimiter`` (a sliding window below 5 requests/s,
-  shared by every process on the base);
+- each request holds a slot of the per-base ``SharedRateLimiter`` from its send until one
+  window after its response (never 6 arrivals in one Airtable second, shared by every process
+  and container on the base), counted against the job that sent it;
 - a 429 waits out Airtable's 30-second penalty, then resends;
 - a 502/503/504 is resent only when the call is idempotent (reads, updates, upserts).
 """
@@ -35,6 +36,7 @@ from clawbot_assets.adapters.ssot import (
     UpsertOutcome,
     chunks,
 )
+from clawbot_assets.domain.ssot_query import AllOf, ChangedSince, Condition, FieldIn, FieldOnOrAfter, as_utc
 from clawbot_assets.observability.tracing import external_call
 
 DEFAULT_ENDPOINT_URL = "https://api.airtable.com"
@@ -57,6 +59,8 @@ class PacedSession(requests.Session):
         self.max_rate_limit_retries = max_rate_limit_retries
         self.max_transient_retries = max_transient_retries
         self.transient_backoff_seconds = transient_backoff_seconds
+        #: The job requests are counted against; ``None``: whoever ``attributed_to`` names.
+        self.job: str | None = None
         self.requests_sent = 0
         self.rate_limited = 0
         self.transient_failures = 0
@@ -81,10 +85,10 @@ class PacedSession(requests.Session):
     def _send(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         rate_limited = transient = 0
         while True:
-            self.rate_limiter.acquire()
-            self.requests_sent += 1
             try:
-                response = super().request(method, url, *args, **kwargs)
+                with self.rate_limiter.turn(self.job):
+                    self.requests_sent += 1
+                    response = super().request(method, url, *args, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if not self.is_idempotent(method, url) or transient >= self.max_transient_retries:
                     raise SsotUnavailableError(f"Airtable {method} could not connect: {type(error).__name__}") from None
@@ -131,6 +135,32 @@ def _airtable_error_type(error: requests.HTTPError) -> str:
         return ""
     detail = body.get("error") if isinstance(body, dict) else None
     return str(detail.get("type", "")) if isinstance(detail, dict) else str(detail or "")
+
+
+def _at_or_after(moment: dt.datetime) -> str:
+    """IS_AFTER is strict and Airtable times have milliseconds: 1 ms earlier means "at or after"."""
+    moment = as_utc(moment) - dt.timedelta(milliseconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def airtable_formula(condition: Condition) -> F.Formula:
+    """``condition`` as an Airtable formula, built with ``pyairtable.formulas`` (which quotes)."""
+    if isinstance(condition, FieldIn):
+        if not condition.values:
+            return F.EQ(F.RECORD_ID(), "")  # no record has an empty id: matches nothing
+        terms = [F.EQ(F.Field(condition.field), value) for value in condition.values]
+        return terms[0] if len(terms) == 1 else F.OR(*terms)
+    if isinstance(condition, FieldOnOrAfter):
+        return F.IS_AFTER(F.Field(condition.field), _at_or_after(condition.moment))
+    if isinstance(condition, ChangedSince):
+        since = _at_or_after(condition.moment)
+        return F.OR(F.IS_AFTER(F.CREATED_TIME(), since), F.IS_AFTER(F.LAST_MODIFIED_TIME(), since))
+    parts = [airtable_formula(part) for part in condition.conditions]
+    if not parts:
+        raise ValueError(f"{type(condition).__name__} needs at least one condition")
+    if len(parts) == 1:
+        return parts[0]
+    return F.AND(*parts) if isinstance(condition, AllOf) else F.OR(*parts)
 
 
 class AirtableSsot:
@@ -183,11 +213,13 @@ class AirtableSsot:
             status = error.response.status_code if error.response is not None else "?"
             raise SsotError(f"Airtable refused {description}: HTTP {status} {_airtable_error_type(error)}") from None
 
-    def _list(self, table: str, formula: str | None = None) -> list[Record]:
+    def _list(self, table: str, formula: str | None = None, fields: Sequence[str] | None = None) -> list[Record]:
         """List every page; an expired offset restarts the listing from the first page."""
         options: dict[str, Any] = {"page_size": MAX_PAGE_SIZE}
         if formula:
             options["formula"] = formula
+        if fields is not None:
+            options["fields"] = list(fields)
         for _attempt in range(self.max_listing_restarts + 1):
             records: dict[str, Record] = {}
             try:
@@ -202,15 +234,11 @@ class AirtableSsot:
         raise SsotUnavailableError(f"Listing {table} kept losing its offset after {self.max_listing_restarts} restarts")
 
     def list_records(self, table: str, *, changed_since: dt.datetime | None = None) -> list[Record]:
-        formula = None
-        if changed_since is not None:
-            # IS_AFTER is strict and Airtable times have milliseconds: 1 ms earlier means "at or after".
-            moment = changed_since.astimezone(dt.timezone.utc) - dt.timedelta(milliseconds=1)
-            since = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-            formula = F.to_formula_str(
-                F.OR(F.IS_AFTER(F.CREATED_TIME(), since), F.IS_AFTER(F.LAST_MODIFIED_TIME(), since))
-            )
+        formula = None if changed_since is None else F.to_formula_str(airtable_formula(ChangedSince(changed_since)))
         return self._list(table, formula)
+
+    def select(self, table: str, where: Condition, fields: Sequence[str] | None = None) -> list[Record]:
+        return self._list(table, F.to_formula_str(airtable_formula(where)), fields)
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]:
         return self.find_by_field(table, KEY_FIELD, keys)

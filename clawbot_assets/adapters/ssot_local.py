@@ -15,6 +15,16 @@ from pathlib import Path
 from typing import Any, ContextManager, Mapping, Sequence
 
 from clawbot_assets.adapters.sqlite_db import connect
+from clawbot_assets.domain.ssot_query import (
+    AllOf,
+    ChangedSince,
+    Condition,
+    FieldIn,
+    FieldOnOrAfter,
+    as_utc,
+    cell_text,
+    parse_cell_time,
+)
 from clawbot_assets.adapters.ssot import (
     KEY_FIELD,
     LOOKUP_BATCH,
@@ -66,6 +76,55 @@ def _now() -> str:
     return airtable_time(dt.datetime.now(dt.timezone.utc))
 
 
+def _cell_path(field: str) -> str:
+    return "$." + json.dumps(field)
+
+
+def _json_cell_text(value: Any) -> str:
+    """``cell_text`` of a cell that ``json_extract`` returned as JSON text (a list)."""
+    return cell_text(json.loads(value)) if isinstance(value, str) else cell_text(value)
+
+
+_SORTABLE_TIME = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def _cell_time(value: Any) -> str | None:
+    """A date or time cell as sortable UTC text; ``None`` when empty or unreadable."""
+    moment = parse_cell_time(value)
+    return moment.strftime(_SORTABLE_TIME) if moment is not None else None
+
+
+def _register_functions(connection: sqlite3.Connection) -> None:
+    connection.create_function("clawbot_list_text", 1, _json_cell_text, deterministic=True)
+    connection.create_function("clawbot_cell_time", 1, _cell_time, deterministic=True)
+
+
+def sql_condition(condition: Condition) -> tuple[str, list[Any]]:
+    """A WHERE clause over ``records`` with the semantics of ``domain.ssot_query``: a cell is
+    compared as the text a formula sees (true is ``1``, empty is ``''``, a list joins with ``, ``)."""
+    if isinstance(condition, FieldIn):
+        if not condition.values:
+            return "0", []
+        path = _cell_path(condition.field)
+        text = (
+            "CASE json_type(fields, ?) WHEN 'true' THEN '1' WHEN 'false' THEN '' WHEN 'null' THEN '' "
+            "WHEN 'array' THEN clawbot_list_text(json_extract(fields, ?)) "
+            "ELSE coalesce(CAST(json_extract(fields, ?) AS TEXT), '') END"
+        )
+        marks = ",".join("?" * len(condition.values))
+        return f"{text} IN ({marks})", [path, path, path, *condition.values]
+    if isinstance(condition, FieldOnOrAfter):
+        return "clawbot_cell_time(json_extract(fields, ?)) >= ?", [_cell_path(condition.field), as_utc(condition.moment).strftime(_SORTABLE_TIME)]
+    if isinstance(condition, ChangedSince):
+        since = airtable_time(condition.moment)
+        return "(created_time >= ? OR modified_time >= ?)", [since, since]
+    if not condition.conditions:
+        raise ValueError(f"{type(condition).__name__} needs at least one condition")
+    parts = [sql_condition(part) for part in condition.conditions]
+    joiner = " AND " if isinstance(condition, AllOf) else " OR "
+    return joiner.join(f"({clause})" for clause, _ in parts), [param for _, params in parts for param in params]
+
+
 class LocalSsot:
     """SSOT tables in one SQLite file; safe to share between processes (WAL, immediate writes)."""
 
@@ -97,6 +156,23 @@ class LocalSsot:
             rows = connection.execute(query + " ORDER BY created_time, id", params).fetchall()
         self._count_pages(len(rows))
         return [self._record(row) for row in rows]
+
+    def select(self, table: str, where: Condition, fields: Sequence[str] | None = None) -> list[Record]:
+        """``where`` translated to SQL (``sql_condition``), with Airtable's semantics."""
+        clause, params = sql_condition(where)
+        with self._connect() as connection:
+            _register_functions(connection)
+            rows = connection.execute(
+                f"SELECT id, created_time, fields FROM records WHERE tbl = ? AND ({clause}) ORDER BY created_time, id",
+                [table, *params],
+            ).fetchall()
+        self._count_pages(len(rows))
+        records = [self._record(row) for row in rows]
+        if fields is not None:
+            wanted = set(fields)
+            for record in records:
+                record["fields"] = {name: value for name, value in record["fields"].items() if name in wanted}
+        return records
 
     def find_by_keys(self, table: str, keys: Sequence[str]) -> list[Record]:
         return self._find(table, "key_value", keys)

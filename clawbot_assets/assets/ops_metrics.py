@@ -1,5 +1,5 @@
 """The ``ops_metrics`` asset: queue depth, send rate, guardrail intercepts, tasks created and
-deduplicated, every five minutes, as numeric metadata the UI plots and, with
+deduplicated, Airtable requests per job and the budget's steady-state share, every five minutes, as numeric metadata the UI plots and, with
 ``CLAWBOT_METRICS=cloudwatch``, as CloudWatch custom metrics in namespace ``ClawBot``."""
 
 import datetime as dt
@@ -9,8 +9,18 @@ import dagster as dg
 
 from clawbot_assets.adapters.queue import QueueUnavailableError
 from clawbot_assets.adapters.ssot import TASKS_TABLE
+from clawbot_assets.assets.airtable_budget import LOOKBACK, NIGHTLY_JOBS
+from clawbot_assets.domain.airtable_budget import summarise
+from clawbot_assets.domain.ssot_query import FieldOnOrAfter
+from clawbot_assets.domain.task_lifecycle import SENT_AT_FIELD
 from clawbot_assets.names import OPS_METRICS, PLAYBOOK_TASKS, SALES_DISPATCH, TASK_QUEUE_SALES
-from clawbot_assets.observability.gather import activity_points, intercepts_by_reason, queue_points, sent_by_playbook
+from clawbot_assets.observability.gather import (
+    activity_points,
+    budget_points,
+    intercepts_by_reason,
+    queue_points,
+    sent_by_playbook,
+)
 from clawbot_assets.resources.metrics import MetricsResource
 from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -48,7 +58,12 @@ def ops_metrics(
         points += queue_points(visible.visible, visible.in_flight, queue.dead_letter().depth().total)
     except QueueUnavailableError as error:
         context.log.warning(f"queue depth unavailable, left out of this run: {error}")
-    sent = sent_by_playbook(ssot.client().list_records(TASKS_TABLE, changed_since=now - dt.timedelta(hours=1)))
+    # Sent in the last hour by the worker's own stamp, not "sent and modified lately": a dedupe or
+    # a restore modifies sent records without sending anything.
+    sent = sent_by_playbook(
+        ssot.client().select(TASKS_TABLE, FieldOnOrAfter(SENT_AT_FIELD, now - dt.timedelta(hours=1)),
+                             fields=["Status", "Playbook", SENT_AT_FIELD])
+    )
     playbook_runs = _materialisations_since(context.instance, PLAYBOOK_TASKS, since)
     created: Counter[str] = Counter()
     for record in playbook_runs:
@@ -59,6 +74,8 @@ def ops_metrics(
     )
     deduplicated = sum(_figures(r).get("removed", 0) for r in _materialisations_since(context.instance, TASK_QUEUE_SALES, since))
     points += activity_points(sent, intercepts, created, deduplicated)
+    counts = ssot.request_counts(now - LOOKBACK)
+    points += budget_points(summarise([(row.job, row.hour, row.requests) for row in counts], now, NIGHTLY_JOBS))
     report = metrics.publish(points)
     if report.lost:
         context.log.warning(f"{report.lost} datapoints were not accepted by {metrics.destination()} and are lost: {report.errors}")

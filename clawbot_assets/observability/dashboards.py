@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from clawbot_assets.observability.metrics import (
+    AIRTABLE_BUDGET_SHARE,
+    AIRTABLE_REQUESTS,
     DLQ_DEPTH,
     INTERCEPTS,
     NAMESPACE,
@@ -34,6 +36,7 @@ PANELS: tuple[tuple[str, tuple[MetricSpec, ...], str], ...] = (
     ("Send rate: tasks sent in the last hour", (SENT_LAST_HOUR,), "Maximum"),
     ("Guardrail intercepts", (INTERCEPTS,), "Sum"),
     ("Tasks created and deduplicated", (TASKS_CREATED, TASKS_DEDUPLICATED), "Sum"),
+    ("Airtable requests in the last hour, and the steady state's % of the budget", (AIRTABLE_REQUESTS, AIRTABLE_BUDGET_SHARE), "Maximum"),
 )
 ALARM_TOPIC = "${AlertTopicArn}"
 #: Placeholders for what only the deployed stack knows; the template passes the real values.

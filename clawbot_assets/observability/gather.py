@@ -1,9 +1,11 @@
 """The datapoints ``ops_metrics`` publishes, computed from plain facts (pure: no Dagster, no I/O).
 
 - queue depths, as the queue reports them;
-- send rate: tasks whose Status is ``sent`` among the records modified in the last hour;
+- send rate: tasks the worker stamped ``Sent At`` in the last hour;
 - intercepts by reason, tasks created by playbook, and tasks deduplicated, summed over the
-  materialisations recorded since the previous ``ops_metrics`` run.
+  materialisations recorded since the previous ``ops_metrics`` run;
+- Airtable requests per job in the last complete hour and the steady state's share of the
+  base's budget (``domain.airtable_budget``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from collections import Counter
 from typing import Iterable, Mapping
 
 from clawbot_assets.domain.keys import KeyFieldError, playbook_slug
+from clawbot_assets.domain.airtable_budget import BudgetSummary
 from clawbot_assets.domain.task_lifecycle import Status, effective_status
 from clawbot_assets.observability.metrics import (
+    AIRTABLE_BUDGET_SHARE,
+    AIRTABLE_REQUESTS,
     DLQ_DEPTH,
     INTERCEPTS,
     QUEUE_DEPTH,
@@ -73,4 +78,13 @@ def activity_points(
         *_with_breakdown(INTERCEPTS, "Reason", intercepts),
         *_with_breakdown(TASKS_CREATED, "Playbook", created_by_playbook),
         Datapoint(TASKS_DEDUPLICATED, float(deduplicated)),
+    ]
+
+
+def budget_points(summary: BudgetSummary) -> list[Datapoint]:
+    """Airtable requests in the last complete hour, in total and per job, and the steady state's
+    share of the base's hourly budget, in percent."""
+    return [
+        *_with_breakdown(AIRTABLE_REQUESTS, "Job", summary.last_hour_by_job),
+        Datapoint(AIRTABLE_BUDGET_SHARE, round(100 * summary.steady_state_share, 3)),
     ]

@@ -29,6 +29,13 @@ SENT_LAST_HOUR = MetricSpec("TasksSentLastHour", "Count", "Tasks the worker mark
 INTERCEPTS = MetricSpec("GuardrailIntercepts", "Count", "Tasks intercepted by a guardrail in the last interval", ("Reason",))
 TASKS_CREATED = MetricSpec("TasksCreated", "Count", "Tasks created by playbook runs in the last interval", ("Playbook",))
 TASKS_DEDUPLICATED = MetricSpec("TasksDeduplicated", "Count", "Duplicate tasks removed by dedupe runs in the last interval")
+AIRTABLE_REQUESTS = MetricSpec(
+    "AirtableRequestsLastHour", "Count", "Airtable requests in the last complete hour, by the job that sent them", ("Job",)
+)
+AIRTABLE_BUDGET_SHARE = MetricSpec(
+    "AirtableSteadyStateBudgetShare", "Percent",
+    "The busiest complete hour of the last day without the nightly dedupe, in % of the base's 18,000 requests an hour",
+)
 
 METRICS: tuple[MetricSpec, ...] = (
     QUEUE_DEPTH,
@@ -38,6 +45,8 @@ METRICS: tuple[MetricSpec, ...] = (
     INTERCEPTS,
     TASKS_CREATED,
     TASKS_DEDUPLICATED,
+    AIRTABLE_REQUESTS,
+    AIRTABLE_BUDGET_SHARE,
 )
 BY_NAME = {spec.name: spec for spec in METRICS}
 #: Charted but published by AWS itself: SQS reports the age of the oldest message only as a

@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import dagster as dg
 
+from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
+from clawbot_assets.names import AIRTABLE_BUDGET_WARN_SHARE_VARIABLE
 from clawbot_assets.resources.alerts import (
     AlerterResource,
     LocalAlerterResource,
@@ -148,7 +150,7 @@ def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotRes
 
 
 def rate_limiter_from_env(environ: Environ, resolve_secrets: bool) -> dict | str:
-    """``CLAWBOT_RATE_LIMITER_URL``: a URL, or ``instance`` for a bucket in the Dagster
+    """``CLAWBOT_RATE_LIMITER_URL``: a URL, or ``instance`` for the limiter's tables in the Dagster
     instance's own Postgres (``DAGSTER_POSTGRES_*``, as the production dagster.yaml reads
     them), so every ECS task shares it with no second database and no URL to assemble. The
     password stays an ``EnvVar`` of its own; the URL shown in the UI has none. A string says
@@ -172,10 +174,15 @@ def crm_from_env(environ: Environ) -> CrmResource:
         return LocalCrmResource(data_dir=_data_dir(environ))
     if backend != "hubspot":
         return MisconfiguredCrmResource(problem=_unknown(CRM_SWITCH, ("local", "hubspot")))
+    limiter = rate_limiter_from_env(environ, resolve_secrets=False)
+    if isinstance(limiter, str):
+        return MisconfiguredCrmResource(problem=limiter)
     return HubSpotCrmResource(
         secrets=secrets_from_env(environ),
         host=environ.get("HUBSPOT_HOST"),
         do_not_contact_property=environ.get("HUBSPOT_DNC_PROPERTY") or DEFAULT_DNC_PROPERTY,
+        data_dir=_data_dir(environ),
+        **limiter,
     )
 
 
@@ -284,6 +291,17 @@ def dlq_threshold_from_env(environ: Environ | None = None) -> int:
         return max(0, int(environ.get(DLQ_THRESHOLD) or 0))
     except ValueError:
         return 0
+
+
+def budget_warn_share_from_env(environ: Environ | None = None) -> float:
+    """The steady-state share of Airtable's hourly budget above which ``airtable_budget_steady_state``
+    warns (``CLAWBOT_AIRTABLE_BUDGET_WARN_SHARE``, a fraction; default 0.2)."""
+    environ = os.environ if environ is None else environ
+    try:
+        share = float(environ.get(AIRTABLE_BUDGET_WARN_SHARE_VARIABLE) or DEFAULT_WARN_SHARE)
+    except ValueError:
+        return DEFAULT_WARN_SHARE
+    return share if 0 < share <= 1 else DEFAULT_WARN_SHARE
 
 
 def local_resources(data_dir: str) -> dict[str, dg.ConfigurableResource]:

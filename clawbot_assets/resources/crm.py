@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Optional
 
 import dagster as dg
+from pydantic import Field
 
 from clawbot_assets.adapters.crm import CrmClient
 from clawbot_assets.resources.backends import (
     DEFAULT_DATA_DIR,
     LOCAL_CRM_FILE,
+    RATE_LIMIT_FILE,
     BackendConfigError,
     local_path,
 )
@@ -43,14 +45,26 @@ class HubSpotCrmResource(CrmResource):
     secrets: SecretsResource
     host: Optional[str] = None
     do_not_contact_property: str = DEFAULT_DNC_PROPERTY
+    data_dir: str = DEFAULT_DATA_DIR
+    rate_limiter_url: Optional[str] = Field(default=None, repr=False)
+    """The store HubSpot's per-account pacing shares with every process and container: the
+    Airtable limiter's (``CLAWBOT_RATE_LIMITER_URL``); by default a SQLite file in ``data_dir``."""
+    rate_limiter_password: Optional[str] = Field(default=None, repr=False)
 
     def client(self) -> CrmClient:
-        from clawbot_assets.adapters.crm_hubspot import HubSpotCrm
+        from urllib.parse import urlsplit
 
+        from clawbot_assets.adapters.crm_hubspot import HubSpotCrm
+        from clawbot_assets.adapters.hubspot_pacing import HubSpotPacer
+        from clawbot_assets.adapters.rate_limit import with_password
+
+        store = with_password(self.rate_limiter_url, self.rate_limiter_password) or f"sqlite:///{local_path(self.data_dir, RATE_LIMIT_FILE)}"
+        account = urlsplit(self.host).netloc if self.host else "api.hubapi.com"
         return HubSpotCrm(
             self.secrets.get(HUBSPOT_ACCESS_TOKEN),
             host=self.host or None,
             do_not_contact_property=self.do_not_contact_property,
+            pacer=HubSpotPacer(store, account=account),
         )
 
 

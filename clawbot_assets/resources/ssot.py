@@ -7,10 +7,11 @@ process talking to that base shares.
 
 from __future__ import annotations
 
-from typing import Optional
+import datetime as dt
+from typing import TYPE_CHECKING, Optional
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from clawbot_assets.adapters.ssot import DEFAULT_PENALTY_WAIT, SsotClient
 from clawbot_assets.resources.backends import (
@@ -24,6 +25,10 @@ from clawbot_assets.resources.backends import (
 )
 from clawbot_assets.resources.secrets import AIRTABLE_API_KEY, SecretsResource
 
+if TYPE_CHECKING:
+    from clawbot_assets.adapters.rate_limit import SharedRateLimiter
+    from clawbot_assets.adapters.rate_limit_stores import HourlyRequests
+
 
 class SsotResource(dg.ConfigurableResource):
     """Playbooks and task_queue_sales, wherever they live."""
@@ -34,6 +39,10 @@ class SsotResource(dg.ConfigurableResource):
     def describe(self) -> str:
         """Which backend this is, for run metadata; never a credential."""
         return type(self).__name__
+
+    def request_counts(self, since: dt.datetime) -> list["HourlyRequests"]:
+        """Airtable requests per job and hour since ``since``; none for a backend that is not Airtable."""
+        return []
 
 
 class LocalSsotResource(SsotResource):
@@ -74,27 +83,44 @@ class AirtableSsotResource(SsotResource):
     """The password of a Postgres ``rate_limiter_url`` that carries none (the instance's own
     database, ``CLAWBOT_RATE_LIMITER_URL=instance``)."""
     penalty_seconds: float = DEFAULT_PENALTY_WAIT
+    #: The Dagster job of the run using this resource: its requests are counted against it.
+    _job: Optional[str] = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run
+        self._job = run.job_name if run is not None else None
+
+    def _limiter(self) -> "SharedRateLimiter":
+        from clawbot_assets.adapters.rate_limit import rate_limiter_for, with_password
+
+        base_id = require(self.base_id, "AIRTABLE_BASE_ID", "The SSOT")
+        return rate_limiter_for(
+            with_password(self.rate_limiter_url, self.rate_limiter_password)
+            or f"sqlite:///{local_path(self.data_dir, RATE_LIMIT_FILE)}",
+            name=f"airtable:{base_id}",
+        )
 
     def client(self) -> SsotClient:
-        from clawbot_assets.adapters.rate_limit import rate_limiter_for, with_password
         from clawbot_assets.adapters.ssot_airtable import AirtableSsot
         from clawbot_assets.adapters.ssot_local import LocalSsot
 
         api_key = self.secrets.get(AIRTABLE_API_KEY)
         base_id = require(self.base_id, "AIRTABLE_BASE_ID", "The SSOT")
-        return AirtableSsot(
+        airtable = AirtableSsot(
             api_key,
             base_id,
             endpoint_url=self.endpoint_url or None,
-            rate_limiter=rate_limiter_for(
-                with_password(self.rate_limiter_url, self.rate_limiter_password)
-                or f"sqlite:///{local_path(self.data_dir, RATE_LIMIT_FILE)}",
-                name=f"airtable:{base_id}",
-            ),
+            rate_limiter=self._limiter(),
             penalty_seconds=self.penalty_seconds,
             archive_table=self.archive_table or None,
             fallback_archive=LocalSsot(local_path(self.archive_dir, ARCHIVE_FILE)) if self.archive_dir else None,
         )
+        airtable.session.job = self._job
+        return airtable
+
+    def request_counts(self, since: dt.datetime) -> list["HourlyRequests"]:
+        limiter = self._limiter()
+        return [row for row in limiter.hourly_requests(since) if row.name == limiter.name]
 
     def describe(self) -> str:
         return f"airtable:{self.base_id}"

@@ -46,6 +46,7 @@ from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, Schedul
 from clawbot_assets.domain.task_lifecycle import Actor, Status, effective_status
 from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON
 from clawbot_assets.services.status_writes import StatusChange, write_statuses
+from clawbot_assets.services.task_reads import dispatch_tasks
 
 RESEND_WINDOW = dt.timedelta(seconds=DEDUP_WINDOW_SECONDS - 60)
 
@@ -140,7 +141,7 @@ def run_dispatch(
     now = now or dt.datetime.now(dt.timezone.utc)
     validations = validate_playbooks(ssot.list_records(PLAYBOOKS_TABLE), rules)
     playbooks = {v.playbook.slug: v.playbook for v in validations if v.playbook is not None}
-    records = ssot.list_records(TASKS_TABLE)
+    records = dispatch_tasks(ssot, validations, now)
     report = DispatchReport()
     sends = _reconcile(records, playbooks, now, report)
 

@@ -25,7 +25,7 @@ def test_every_form_is_redacted_by_the_parser(form):
     assert redact_conninfo(conninfo) == shown == redact_url(conninfo)
     assert postgres_address(conninfo) == "db.internal:6543"
     assert PASSWORD in secrets_of(conninfo)
-    reason = f"FATAL: password authentication failed for 'Lim#iter?s3cret' (Lim%23iter%3Fs3cret)"
+    reason = "FATAL: password authentication failed for 'Lim#iter?s3cret' (Lim%23iter%3Fs3cret)"
     assert "Lim" not in without_secrets(reason, conninfo) and without_secrets(reason, conninfo).count("***") == 2
 
 

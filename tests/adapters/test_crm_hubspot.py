@@ -290,7 +290,43 @@ def test_paging_against_hubspots_search_limit_meets_no_429() -> None:
         assert server.rate_limited == 0
         assert len(server.requests_to("POST", SEARCH_PATH)) == 10
     assert [len(results[stage]) for stage in ("qualified", "demo")] == [60, 60]
-    assert elapsed >= 2.5, "ten searches at 4 per 1.25 s take two waits"
+    assert elapsed >= 2.0, "ten searches, 4 open slots each held 1 s past its response, take two waits"
+
+
+def _page_in_a_process(store: str, url: str, stage: str, barrier: object, results: object) -> None:
+    crm = HubSpotCrm(TOKEN, host=url, backoff_factor=0.01, max_retries=0, page_size=4, pacer=HubSpotPacer(store, account="fake"))
+    barrier.wait()  # type: ignore[attr-defined]
+    results.put((stage, len(crm.deals_in_stage("default", stage))))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_processes_and_containers_share_the_accounts_search_budget(
+    store: str, request: pytest.FixtureRequest, tmp_path
+) -> None:
+    """HubSpot's limits are per account: three processes paging at once, each pacing on the shared
+    store (SQLite for one host, Postgres for containers), meet no 429 and send no retry."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'rate.sqlite'}" if store == "sqlite" else request.getfixturevalue("postgres_url")
+    stages = ("qualified", "demo", "signed")
+    deals = [deal(index * 100 + i, stage=stage) for index, stage in enumerate(stages) for i in range(1, 41)]
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(len(stages)), context.Queue()
+    with FakeHubSpotServer(token=TOKEN, pipelines=PIPELINES, deals=deals) as server:
+        workers = [
+            context.Process(target=_page_in_a_process, args=(url, server.url, stage, barrier, results))
+            for stage in stages
+        ]
+        for worker in workers:
+            worker.start()
+        counted = dict(results.get(timeout=120) for _ in workers)
+        for worker in workers:
+            worker.join(timeout=10)
+            assert worker.exitcode == 0
+
+        assert counted == {stage: 40 for stage in stages}
+        assert server.rate_limited == 0
+        assert len(server.requests_to("POST", SEARCH_PATH)) == 30
 
 
 def test_the_fake_enforces_the_search_limit_on_an_unpaced_client() -> None:

@@ -1,6 +1,7 @@
 """The shared rate limiter, through the real ``AirtableSsot.upsert`` (pyairtable underneath),
 against ``FakeAirtable`` at Airtable's real limit: 5 requests per sliding 1 s per base, with
-0-100 ms of random latency before the server's rate check.
+0-100 ms of random latency before the server's rate check; the zero-429 tests add 0-300 ms each
+way and random client stalls, with two and four processes on one SQLite or Postgres store.
 
 Only the penalty is shortened (1 s on the server), so a test that provokes one fails quickly.
 Every test takes a limiter name of its own: a Postgres database outlives the test.
@@ -21,7 +22,7 @@ import pytest
 from clawbot_assets.adapters.rate_limit import RateLimiterConfigError, rate_limiter_for
 from clawbot_assets.adapters.ssot import KEY_FIELD
 from clawbot_assets.adapters.ssot_airtable import AirtableSsot
-from tests.fakes.airtable_server import FakeAirtable
+from tests.fakes.airtable_server import FakeAirtable, stall_client
 
 BASE = "appRateLimit001"
 TOKEN = "patRateLimitToken"
@@ -140,6 +141,108 @@ def test_two_processes_on_one_base_share_the_budget(
     assert max(map(min, spans.values())) < min(map(max, spans.values())), "the processes did not overlap"
 
 
+# -- zero 429s by construction, whatever the latency ----------------------------------------------
+
+#: Latency each way at the server, and the clients' own stalls before sending and after the answer.
+HARSH_LATENCY = (0.0, 0.3)
+CLIENT_STALLS = (0.0, 0.15)
+REQUESTS_PER_PROCESS = 8
+
+
+def _upsert_with_stalls(url: str, name: str, endpoint: str, prefix: str, barrier: Any, results: Any) -> None:
+    ssot = AirtableSsot(
+        TOKEN, BASE, endpoint_url=endpoint, rate_limiter=rate_limiter_for(url, name=name), penalty_seconds=CLIENT_PENALTY
+    )
+    stall_client(ssot.session, CLIENT_STALLS)
+    barrier.wait()
+    outcome = ssot.upsert("Tasks", rows(10 * REQUESTS_PER_PROCESS, prefix))
+    results.put((prefix, len(outcome.created), ssot.session.rate_limited))
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_no_429_under_any_latency_across_processes(
+    store: str, processes: int, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A slot held from the send until a window after the response: 0-300 ms each way on the
+    network and random stalls on the host never put a sixth request in Airtable's second.
+    (SQLite: processes of one host; Postgres: as many containers on the deployment's database.)"""
+    url, name = store_url(store, request, tmp_path), limiter_name()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes), context.Queue()
+    prefixes = [f"p{index}" for index in range(processes)]
+    with FakeAirtable(
+        token=TOKEN, penalty_seconds=SERVER_PENALTY, latency=HARSH_LATENCY, response_latency=HARSH_LATENCY
+    ) as harsh:
+        workers = [
+            context.Process(target=_upsert_with_stalls, args=(url, name, harsh.url, prefix, barrier, results))
+            for prefix in prefixes
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=120) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=10)
+            assert worker.exitcode == 0
+
+        assert sorted(outcomes) == [(prefix, 10 * REQUESTS_PER_PROCESS, 0) for prefix in prefixes]
+        assert harsh.total_requests == processes * REQUESTS_PER_PROCESS
+        assert harsh.provoked_429s == 0
+        assert busiest_second(harsh) <= 5
+
+
+def test_a_slot_stays_taken_until_a_window_after_the_response() -> None:
+    """The sixth turn waits for the first response plus a window, not for the first send."""
+    limiter = rate_limiter_for("memory://", name=limiter_name(), limit=5, window_seconds=0.2)
+    turns = [limiter.turn() for _ in range(5)]
+    for turn in turns:
+        turn.__enter__()
+    time.sleep(0.3)  # five requests in flight for longer than a window
+    sixth = threading.Thread(target=limiter.acquire)
+    sixth.start()
+    sixth.join(timeout=0.25)
+    assert sixth.is_alive(), "admitted while every slot was still waiting for its response"
+
+    responded = time.monotonic()
+    turns[0].__exit__(None, None, None)
+    sixth.join(timeout=2)
+    admitted_after = time.monotonic() - responded
+    for turn in turns[1:]:
+        turn.__exit__(None, None, None)
+    assert not sixth.is_alive()
+    assert 0.18 <= admitted_after <= 0.35
+
+
+def test_a_slot_whose_process_died_closes_after_the_maximum_hold(sqlite_url: str) -> None:
+    name = limiter_name()
+    crashed = rate_limiter_for(sqlite_url, name=name, limit=1, window_seconds=0.1)
+    crashed.max_hold_seconds = 0.3
+    held = crashed.turn()
+    held.__enter__()  # never left: its process "died" mid-request
+
+    waited = rate_limiter_for(sqlite_url, name=name, limit=1, window_seconds=0.1).acquire()
+
+    assert 0.25 <= waited <= 0.5
+    assert held is not None
+
+
+def test_requests_are_counted_per_job_and_hour(sqlite_url: str) -> None:
+    import datetime as dt
+
+    from clawbot_assets.adapters.rate_limit import attributed_to
+
+    limiter = rate_limiter_for(sqlite_url, name=limiter_name(), limit=100, window_seconds=0.01)
+    started = dt.datetime.now(dt.timezone.utc)
+    limiter.acquire("sales_dispatch")
+    with attributed_to("nightly_dedupe"):
+        limiter.acquire()
+        limiter.acquire()
+    other_process = rate_limiter_for(sqlite_url, name=limiter.name)
+
+    counts = {(row.job, row.requests) for row in other_process.hourly_requests(started)}
+    assert counts == {("sales_dispatch", 1), ("nightly_dedupe", 2)} or started.minute == 59
+
+
 # -- the penalty -------------------------------------------------------------------------------
 
 
@@ -223,7 +326,7 @@ def test_urls_choose_the_store(tmp_path: Path) -> None:
 
     assert (tmp_path / "a" / "limits.sqlite").exists() and (tmp_path / "b" / "limits.sqlite").exists()
     assert (three_slashes.limit, three_slashes.window_seconds) == (7, 2.0)
-    assert (four_slashes.limit, four_slashes.window_seconds) == (5, 1.1)
+    assert (four_slashes.limit, four_slashes.window_seconds) == (5, 1.0)
     assert rate_limiter_for(None, name="airtable:app1").store == "memory://"
     with pytest.raises(RateLimiterConfigError, match="redis://\\*\\*\\* is not memory://") as refused:
         rate_limiter_for("redis://user:hunter2@host:6379/0", name="airtable:app1")

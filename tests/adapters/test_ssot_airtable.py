@@ -443,7 +443,7 @@ def test_fake_understands_exactly_the_formulas_the_adapter_renders() -> None:
     }
     for formula, matches in accepted.items():
         assert parse_formula(formula)(record) is matches, formula
-    for formula in ["1=1", "AND({Key}='a')", "{Key}!='a'", "OR({Key}='a'", "{Key}='a' junk", "SEARCH('a',{Key})"]:
+    for formula in ["1=1", "XOR({Key}='a')", "{Key}!='a'", "OR({Key}='a'", "{Key}='a' junk", "SEARCH('a',{Key})"]:
         with pytest.raises(AirtableApiError, match="INVALID_FILTER_BY_FORMULA"):
             parse_formula(formula)
 
@@ -456,13 +456,14 @@ def _take_turns(url: str, count: int, barrier: Any, results: Any) -> None:
     barrier.wait()
     stamps = []
     for _ in range(count):
-        limiter.acquire()
-        stamps.append(time.time())
+        with limiter.turn():  # a "request" sent and answered inside its slot
+            stamps.append(time.time())
     results.put(stamps)
 
 
 def test_rate_limiter_is_shared_across_processes(tmp_path: Path) -> None:
-    """Two processes on one SQLite file admit at most 10 per sliding 0.5 s between them."""
+    """Two processes on one SQLite file: any 11 requests, each inside its slot, span at least
+    a window (a slot closes a window after its response)."""
     limit, window, turns, tolerance = 10, 0.5, 15, 0.01
     url = f"sqlite:///{tmp_path / 'limiter' / 'rate.sqlite'}?limit={limit}&window={window}"
     context = multiprocessing.get_context("spawn")

@@ -1,4 +1,4 @@
-"""``CLAWBOT_RATE_LIMITER_URL=instance``: the Airtable limiter's bucket lives in the Dagster
+"""``CLAWBOT_RATE_LIMITER_URL=instance``: the Airtable limiter's slots live in the Dagster
 instance's own Postgres, from the same ``DAGSTER_POSTGRES_*`` variables the production
 dagster.yaml reads, so every ECS task shares one budget. The password never shows."""
 

@@ -6,8 +6,10 @@ delete on in-memory tables, and enforces what the adapter has to cope with:
 - Airtable's rate limit: at most ``rate_limit`` requests per rolling second per base; the
   request beyond it gets a 429 and starts a penalty during which every request to the base
   gets a 429 (Airtable's is 30 s);
-- network jitter (``latency``): each request is held a random time before the server sees it,
-  so requests sent in order can arrive closer together than they were sent;
+- network jitter (``latency``, ``response_latency``): each request is held a random time before
+  the server sees it and each answer before it leaves, so requests sent in order can arrive
+  closer together than they were sent; ``stall_client`` adds the client's own random stalls
+  (a busy host, a GC pause) between taking a turn and sending, and after the answer arrives;
 - whole-request failures: an ambiguous upsert, an update of a missing record or a delete of
   a missing record writes nothing;
 - listing offsets that expire (``expire_offsets_once``);
@@ -34,6 +36,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from tests.fakes.background_server import BackgroundHttpServer
 
@@ -160,13 +165,26 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-class _FormulaParser:
-    """Recursive descent over exactly the shapes the adapter renders::
+def _cell_time(value: Any) -> dt.datetime | None:
+    """A date or date-time cell as Airtable compares it (a date is midnight UTC); None if blank."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_time(value.strip())
+    except ValueError:
+        return None
 
-        formula    := OR '(' term (',' term)* ')' | term
-        term       := operand '=' STRING | IS_AFTER '(' timefn '(' ')' ',' STRING ')'
+
+class _FormulaParser:
+    """Recursive descent over exactly the shapes the adapter renders with ``pyairtable.formulas``::
+
+        formula    := term
+        term       := (OR | AND) '(' term (',' term)* ')' | NOT '(' term ')'
+                    | operand '=' STRING | IS_AFTER '(' time ',' STRING ')'
         operand    := FIELD | RECORD_ID '(' ')'
-        timefn     := CREATED_TIME | LAST_MODIFIED_TIME
+        time       := CREATED_TIME '(' ')' | LAST_MODIFIED_TIME '(' ')' | FIELD
+
+    ``IS_AFTER`` of a blank or unreadable cell is false, as on Airtable.
     """
 
     def __init__(self, formula: str):
@@ -174,17 +192,7 @@ class _FormulaParser:
         self.position = 0
 
     def parse(self) -> Predicate:
-        if self._peek() == ("name", "OR"):
-            self._take("name", "OR")
-            self._take("punct", "(")
-            terms = [self._term()]
-            while self._peek() == ("punct", ","):
-                self._take("punct", ",")
-                terms.append(self._term())
-            self._take("punct", ")")
-            predicate: Predicate = lambda record: any(term(record) for term in terms)  # noqa: E731
-        else:
-            predicate = self._term()
+        predicate = self._term()
         if self.position != len(self.tokens):
             raise FormulaError("trailing tokens")
         return predicate
@@ -199,8 +207,28 @@ class _FormulaParser:
         self.position += 1
         return token[1]
 
+    def _terms(self) -> list[Predicate]:
+        self._take("punct", "(")
+        terms = [self._term()]
+        while self._peek() == ("punct", ","):
+            self._take("punct", ",")
+            terms.append(self._term())
+        self._take("punct", ")")
+        return terms
+
     def _term(self) -> Predicate:
         token = self._peek()
+        if token in (("name", "OR"), ("name", "AND")):
+            self.position += 1
+            terms = self._terms()
+            combine = any if token[1] == "OR" else all
+            return lambda record: combine(term(record) for term in terms)
+        if token == ("name", "NOT"):
+            self.position += 1
+            self._take("punct", "(")
+            inner = self._term()
+            self._take("punct", ")")
+            return lambda record: not inner(record)
         if token == ("name", "IS_AFTER"):
             return self._is_after()
         if token is not None and token[0] == "field":
@@ -218,19 +246,31 @@ class _FormulaParser:
     def _is_after(self) -> Predicate:
         self._take("name", "IS_AFTER")
         self._take("punct", "(")
-        function = self._take("name")
-        if function not in _TIME_FUNCTIONS:
-            raise FormulaError(f"unsupported function {function}")
-        attribute = _TIME_FUNCTIONS[function]
-        self._take("punct", "(")
-        self._take("punct", ")")
+        token = self._peek()
+        moment_of: Callable[[StoredRecord], dt.datetime | None]
+        if token is not None and token[0] == "field":
+            name = self._take("field")
+            moment_of = lambda record: _cell_time(record.fields.get(name))  # noqa: E731
+        else:
+            function = self._take("name")
+            if function not in _TIME_FUNCTIONS:
+                raise FormulaError(f"unsupported function {function}")
+            attribute = _TIME_FUNCTIONS[function]
+            self._take("punct", "(")
+            self._take("punct", ")")
+            moment_of = lambda record: getattr(record, attribute)  # noqa: E731
         self._take("punct", ",")
         try:
             since = parse_time(self._take("string"))
         except ValueError as error:
             raise FormulaError(str(error)) from None
         self._take("punct", ")")
-        return lambda record: getattr(record, attribute) > since
+
+        def after(record: StoredRecord) -> bool:
+            moment = moment_of(record)
+            return moment is not None and moment > since
+
+        return after
 
 
 def parse_formula(formula: str) -> Predicate:
@@ -612,6 +652,15 @@ class FakeAirtable(BackgroundHttpServer):
 
         plan: list[tuple[str | None, Mapping[str, Any]]] = []
         seen: set[tuple[str, ...]] = set()
+        wanted = {
+            tuple(_cell_text(record["fields"].get(name)) for name in merge_on) for record in records if "id" not in record
+        }
+        # One pass over the table per request, not per record: large tables stay fast.
+        holders: dict[tuple[str, ...], list[str]] = {}
+        for row in rows.values():
+            row_key = tuple(_cell_text(row.fields.get(name)) for name in merge_on)
+            if row_key in wanted:
+                holders.setdefault(row_key, []).append(row.id)
         for record in records:
             fields = record["fields"]
             if "id" in record:
@@ -623,9 +672,7 @@ class FakeAirtable(BackgroundHttpServer):
             if key in seen:
                 raise AirtableApiError(422, "INVALID_RECORDS", "Two records in the request share merge values")
             seen.add(key)
-            matches = [
-                row.id for row in rows.values() if tuple(_cell_text(row.fields.get(name)) for name in merge_on) == key
-            ]
+            matches = holders.get(key, [])
             if len(matches) > 1:
                 raise AirtableApiError(
                     422,
@@ -672,6 +719,26 @@ class FakeAirtable(BackgroundHttpServer):
 def _delay(latency: tuple[float, float] | None) -> None:
     if latency:
         time.sleep(random.uniform(*latency))
+
+
+class StallingAdapter(HTTPAdapter):
+    """requests' adapter with a random stall before each request leaves and after its answer
+    arrives: what a loaded host does to a client between its rate limiter and the wire."""
+
+    def __init__(self, stall: tuple[float, float]):
+        super().__init__()
+        self.stall = stall
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        _delay(self.stall)
+        response = super().send(request, *args, **kwargs)
+        _delay(self.stall)
+        return response
+
+
+def stall_client(session: requests.Session, stall: tuple[float, float]) -> None:
+    """Every request ``session`` sends over http:// stalls ``stall`` seconds each way."""
+    session.mount("http://", StallingAdapter(stall))
 
 
 class _Handler(BaseHTTPRequestHandler):

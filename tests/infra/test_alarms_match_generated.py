@@ -7,7 +7,7 @@ import json
 
 from clawbot_assets.observability import dashboards
 from clawbot_assets.observability.dashboards import ALARM_TOPIC, alarms
-from tests.infra.cfn_template import ALARMS_JSON, load_template, refers_to, resources_of_type
+from tests.infra.cfn_template import ALARMS_JSON, load_template, resources_of_type
 
 #: What the generator's placeholders stand for in the template.
 PLACEHOLDERS = {
