@@ -20,7 +20,14 @@ MAX_BATCH = 10
 
 
 class QueueUnavailableError(RuntimeError):
-    """The queue could not be reached or refused the call; the message says which queue and why."""
+    """The queue could not be reached or refused the call; the message says which queue and why.
+
+    ``delivery_unknown`` is true when the request may have reached the queue before it failed
+    (a read timeout, a connection closed mid-answer): a send that raised this may have landed."""
+
+    def __init__(self, message: str, *, delivery_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.delivery_unknown = delivery_unknown
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,16 @@ class SqsQueue:
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
         """One SQS API call, in one span (botocore's own retries happen inside it)."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
         with external_call("sqs", what, self.name) as span:
             try:
                 response = call()
             except (ClientError, BotoCoreError) as error:
-                raise QueueUnavailableError(f"SQS {what} on {self.name} failed: {error}") from error
+                # SQS answered (ClientError) or was never reached (ConnectionError): nothing landed.
+                # Any other transport failure came after the request left: it may have landed.
+                unknown = isinstance(error, HTTPClientError) and not isinstance(error, ConnectionError)
+                raise QueueUnavailableError(f"SQS {what} on {self.name} failed: {error}", delivery_unknown=unknown) from error
             attempts = (response or {}).get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1 if isinstance(response, dict) else 1
             span.record(attempts=attempts, retries=attempts - 1)
             return response

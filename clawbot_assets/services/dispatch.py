@@ -10,8 +10,12 @@ at most 10 tasks goes through three steps:
 Every Status write goes through the task lifecycle (``services/status_writes.py``): the tasks are
 re-read just before each write and only moved where the lifecycle allows from what was re-read.
 So step 3 moves only ``dispatching`` tasks to ``queued``: a task the worker already marked
-``sent`` stays sent. A send known to have failed (the queue raised) returns the batch's tasks at
-once to the status they had, with Last Error, and the run fails (``DispatchSendError``).
+``sent`` stays sent. A send known to have failed (SQS answered with an error, or was never
+reached) returns the batch's tasks at once to the status they had, with Last Error, and the run
+fails (``DispatchSendError``). A send whose outcome is unknown (no answer after the request left)
+is repeated at once under the same deduplication ids; if that too has no answer, the tasks stay
+``dispatching`` (they may be on the queue) and the run fails: the next run resends them inside the
+window, or lists them unconfirmed.
 
 A run that starts while tasks are ``dispatching`` reconciles them first. A crash before step 2
 left them unsent; a crash between 2 and 3 left them sent. The run cannot tell which, so it sends
@@ -29,7 +33,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from clawbot_assets.adapters.crm import CrmClient
-from clawbot_assets.adapters.queue import DEDUP_WINDOW_SECONDS, MAX_BATCH, OutgoingMessage, QueueClient
+from clawbot_assets.adapters.queue import (
+    DEDUP_WINDOW_SECONDS,
+    MAX_BATCH,
+    OutgoingMessage,
+    QueueClient,
+    QueueUnavailableError,
+    SendOutcome,
+)
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient, chunks
 from clawbot_assets.domain.guardrails import (
     INTERCEPT_REASONS,
@@ -82,6 +93,8 @@ class DispatchReport:
     resent_after_interruption: int = 0
     unconfirmed: list[str] = field(default_factory=list)
     send_failed: dict[str, str] = field(default_factory=dict)
+    #: Keys of a batch whose send had no answer twice: left dispatching (they may be queued).
+    send_unknown: dict[str, str] = field(default_factory=dict)
     queue_requests: int = 0
     #: tasks the worker had already marked sent when this run came to mark them queued (left sent)
     already_sent_when_marked: int = 0
@@ -96,6 +109,7 @@ class DispatchReport:
             "resent_after_interruption": self.resent_after_interruption,
             "dispatch_unconfirmed": len(self.unconfirmed),
             "send_failed": len(self.send_failed),
+            "send_outcome_unknown": len(self.send_unknown),
             "already_sent_when_marked": self.already_sent_when_marked,
             "queue_requests": self.queue_requests,
         }
@@ -221,10 +235,18 @@ def _dispatch_batch(ssot: SsotClient, queue: QueueClient, batch: list[_Send], no
     if not batch:
         return
     by_key = {send.task.key: send for send in batch}
+    messages = [_message(send, now, signing_key) for send in batch]
     try:
-        outcome = queue.send_batch([_message(send, now, signing_key) for send in batch])
-    except Exception as error:  # the send is known to have failed: the tasks are eligible again at once
+        outcome = _send(queue, messages)
+    except QueueUnavailableError as error:
         reason = f"{type(error).__name__}: {error}"
+        if error.delivery_unknown:
+            # Sent twice under the same deduplication ids and still no answer: the batch may be on
+            # the queue. It stays dispatching: a run inside the resend window sends it again
+            # (SQS drops the copy), a later one lists it unconfirmed; the worker sends what landed.
+            report.send_unknown.update({key: reason for key in by_key})
+            raise DispatchSendError(f"no answer from the queue for a batch of {len(batch)}; its tasks stay dispatching: "
+                                    f"{reason}"[:500], report) from error
         _return_to_eligible(ssot, {key: reason for key in by_key}, by_key, before, report)
         raise DispatchSendError(f"the queue refused a batch of {len(batch)}; its tasks are pending again: {reason}"[:500],
                                 report) from error
@@ -237,6 +259,17 @@ def _dispatch_batch(ssot: SsotClient, queue: QueueClient, batch: list[_Send], no
     report.already_sent_when_marked += sum(1 for key in outcome.sent
                                            if marked.current.get(by_key[key].task.record_id) == Status.SENT)
     _return_to_eligible(ssot, outcome.failed, by_key, before, report)
+
+
+def _send(queue: QueueClient, messages: list[OutgoingMessage]) -> SendOutcome:
+    """One send; when its outcome is unknown, once more at once under the same deduplication ids
+    (inside SQS's 5-minute window a copy that did land is dropped, so nothing is queued twice)."""
+    try:
+        return queue.send_batch(messages)
+    except QueueUnavailableError as error:
+        if not error.delivery_unknown:
+            raise
+    return queue.send_batch(messages)
 
 
 def _return_to_eligible(ssot: SsotClient, failed: dict[str, str], by_key: dict[str, _Send], before: dict[str, str],

@@ -172,3 +172,36 @@ def test_long_and_non_ascii_keys_reach_the_queue_as_ids_within_sqs_rules_and_sti
     assert len(got) == 3
     assert all(within_sqs_rules(m.dedup_id) and within_sqs_rules(m.group_id) for m in got)
     assert sorted(m.dedup_id for m in got) == sorted(m.sqs_dedup_id for m in sent)
+
+
+class _RaisingSqsClient:
+    """boto3's SQS client surface the adapter calls, failing as botocore does on the wire."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def send_message_batch(self, **_):
+        raise self.error
+
+
+def test_a_send_says_whether_the_messages_may_have_landed():
+    """Never reached (connection refused or timed out) or answered with an error: nothing landed.
+    No answer after the request left (read timeout, connection closed): it may have landed."""
+    from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    from clawbot_assets.adapters.queue import QueueUnavailableError
+    from clawbot_assets.adapters.queue_sqs import SqsQueue
+
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks.fifo"
+    cases = {
+        EndpointConnectionError(endpoint_url=url): False,
+        ConnectTimeoutError(endpoint_url=url): False,
+        ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "SendMessageBatch"): False,
+        ReadTimeoutError(endpoint_url=url): True,
+        ConnectionClosedError(endpoint_url=url): True,
+    }
+    for error, unknown in cases.items():
+        queue = SqsQueue(_RaisingSqsClient(error), url, sleep=lambda _: None)
+        with pytest.raises(QueueUnavailableError) as raised:
+            queue.send_batch([OutgoingMessage("k", "g", "{}")])
+        assert raised.value.delivery_unknown is unknown, type(error).__name__

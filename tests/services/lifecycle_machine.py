@@ -81,7 +81,8 @@ class FaultyQueue:
             raise QueueUnavailableError("SQS SendMessageBatch on tasks failed: Could not connect to the endpoint URL")
         outcome = self._queue.send_batch(messages)
         if self.fault == "lost_response":
-            raise QueueUnavailableError("SQS SendMessageBatch on tasks failed: Read timeout on endpoint URL")
+            raise QueueUnavailableError("SQS SendMessageBatch on tasks failed: Read timeout on endpoint URL",
+                                        delivery_unknown=True)
         if self.after_send is not None:
             self.after_send()
         return outcome
