@@ -1,10 +1,10 @@
 """The dispatch: every dispatchable task through the guardrails, then onto the queue.
 
-Crash safety (a crash anywhere never sends a task twice and never loses one). Each batch of
-at most 10 tasks goes through three steps:
+Crash safety (a crash anywhere never sends a task twice and never loses one). Each round of
+at most 100 tasks (one Airtable lookup) goes through three steps:
 
 1. mark the tasks ``dispatching`` with ``Queued At`` = now (nothing is on the queue yet);
-2. send them, ``MessageDeduplicationId`` = Key, ``MessageGroupId`` = playbook slug;
+2. send them 10 a request, ``MessageDeduplicationId`` = Key, ``MessageGroupId`` = playbook slug;
 3. mark the accepted ones ``queued`` (a refused one goes back to pending/approved with Last Error).
 
 Every Status write goes through the task lifecycle (``services/status_writes.py``): the tasks are
@@ -41,7 +41,7 @@ from clawbot_assets.adapters.queue import (
     QueueUnavailableError,
     SendOutcome,
 )
-from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient, chunks
+from clawbot_assets.adapters.ssot import LOOKUP_BATCH, PLAYBOOKS_TABLE, TASKS_TABLE, SsotClient, chunks
 from clawbot_assets.domain.guardrails import (
     INTERCEPT_REASONS,
     QUEUED_AT_FIELD,
@@ -178,8 +178,8 @@ def run_dispatch(
             continue
         sends.append(_Send(decision.task, playbooks[decision.task.slug], True))
 
-    for batch in chunks(sends, MAX_BATCH):
-        _dispatch_batch(ssot, queue, list(batch), now, report, on_batch_sent, signing_key)
+    for tasks in chunks(sends, LOOKUP_BATCH):
+        _dispatch_round(ssot, queue, list(tasks), now, report, on_batch_sent, signing_key)
     return report
 
 
@@ -227,38 +227,48 @@ def _mark_dispatching(ssot: SsotClient, batch: list[_Send], stamp: str) -> tuple
     return keep, marked.current
 
 
-def _dispatch_batch(ssot: SsotClient, queue: QueueClient, batch: list[_Send], now: dt.datetime,
+def _dispatch_round(ssot: SsotClient, queue: QueueClient, tasks: list[_Send], now: dt.datetime,
                     report: DispatchReport, on_batch_sent: Callable[[list[str]], None] | None,
                     signing_key: str | None) -> None:
+    """Up to ``LOOKUP_BATCH`` tasks: marked ``dispatching`` together (one re-read), sent 10 a
+    request, then marked ``queued`` together (one re-read), so the Airtable cost is one read and
+    one write per 10 tasks each way, whatever the batch count (issue 17's budget)."""
     stamp = now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    batch, before = _mark_dispatching(ssot, batch, stamp)
-    if not batch:
-        return
-    by_key = {send.task.key: send for send in batch}
-    messages = [_message(send, now, signing_key) for send in batch]
-    try:
-        outcome = _send(queue, messages)
-    except QueueUnavailableError as error:
-        reason = f"{type(error).__name__}: {error}"
-        if error.delivery_unknown:
-            # Sent twice under the same deduplication ids and still no answer: the batch may be on
-            # the queue. It stays dispatching: a run inside the resend window sends it again
-            # (SQS drops the copy), a later one lists it unconfirmed; the worker sends what landed.
-            report.send_unknown.update({key: reason for key in by_key})
-            raise DispatchSendError(f"no answer from the queue for a batch of {len(batch)}; its tasks stay dispatching: "
-                                    f"{reason}"[:500], report) from error
-        _return_to_eligible(ssot, {key: reason for key in by_key}, by_key, before, report)
-        raise DispatchSendError(f"the queue refused a batch of {len(batch)}; its tasks are pending again: {reason}"[:500],
-                                report) from error
-    report.queue_requests += outcome.requests
-    if on_batch_sent is not None:
-        on_batch_sent([send.task.key for send in batch])
+    tasks, before = _mark_dispatching(ssot, tasks, stamp)
+    by_key = {send.task.key: send for send in tasks}
+    sent: list[str] = []
+    failed: dict[str, str] = {}
+    error: QueueUnavailableError | None = None
+    batches = [list(batch) for batch in chunks(tasks, MAX_BATCH)]
+    for position, batch in enumerate(batches):
+        try:
+            outcome = _send(queue, [_message(send, now, signing_key) for send in batch])
+        except QueueUnavailableError as raised:
+            error = raised
+            reason = f"{type(raised).__name__}: {raised}"
+            if raised.delivery_unknown:
+                # Sent twice under the same deduplication ids and still no answer: the batch may be
+                # on the queue. It stays dispatching: a run inside the resend window sends it again
+                # (SQS drops the copy), a later one lists it unconfirmed; the worker sends what landed.
+                report.send_unknown.update({send.task.key: reason for send in batch})
+            else:
+                failed.update({send.task.key: reason for send in batch})
+            failed.update({send.task.key: "not sent: an earlier batch of this run failed"
+                           for later in batches[position + 1:] for send in later})
+            break
+        report.queue_requests += outcome.requests
+        if on_batch_sent is not None:
+            on_batch_sent([send.task.key for send in batch])
+        sent += outcome.sent
+        failed.update(outcome.failed)
     marked = write_statuses(ssot, Actor.DISPATCH, [
-        StatusChange(by_key[key].task.record_id, Status.QUEUED, {"Last Error": ""}) for key in outcome.sent])
-    report.dispatched += len(outcome.sent)
-    report.already_sent_when_marked += sum(1 for key in outcome.sent
-                                           if marked.current.get(by_key[key].task.record_id) == Status.SENT)
-    _return_to_eligible(ssot, outcome.failed, by_key, before, report)
+        StatusChange(by_key[key].task.record_id, Status.QUEUED, {"Last Error": ""}) for key in sent])
+    report.dispatched += len(sent)
+    report.already_sent_when_marked += sum(1 for key in sent if marked.current.get(by_key[key].task.record_id) == Status.SENT)
+    _return_to_eligible(ssot, failed, by_key, before, report)
+    if error is not None:
+        what = "got no answer; its tasks stay dispatching" if error.delivery_unknown else "refused a batch; its tasks are pending again"
+        raise DispatchSendError(f"the queue {what}: {type(error).__name__}: {error}"[:500], report) from error
 
 
 def _send(queue: QueueClient, messages: list[OutgoingMessage]) -> SendOutcome:

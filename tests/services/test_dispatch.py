@@ -39,15 +39,16 @@ def test_dispatch_sends_each_task_once_and_intercepts_the_broken_cold_playbook(t
 
 
 def test_a_crash_between_send_and_mark_neither_loses_nor_duplicates_a_task(tmp_path):
-    """The child process sends the first batch of 10 and dies (os._exit) before marking it."""
+    """The child process marks its round of 25 dispatching, sends the first batch of 10 and dies
+    (os._exit) before marking it: the next run resends all 25 and the queue drops the 10 copies."""
     world(tmp_path)
     child = subprocess.run([sys.executable, "-m", "tests.services.dispatch_world", str(tmp_path)], cwd=ROOT,
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
     assert child.returncode == 9, child.stderr
     ssot, queue, _ = world(tmp_path)
-    assert statuses(ssot)["dispatching"] == 10 and queue.depth().total == 10
+    assert statuses(ssot)["dispatching"] == 25 and queue.depth().total == 10
     report = run_dispatch(ssot, Crm(), queue, now=NOW + dt.timedelta(minutes=1))
-    assert report.resent_after_interruption == 10 and report.dispatched == 25
+    assert report.resent_after_interruption == 25 and report.dispatched == 25
     keys = queued_keys(queue)
     assert len(keys) == 25 and len(set(keys)) == 25
     assert statuses(ssot) == {"queued": 25, "intercepted": 3}

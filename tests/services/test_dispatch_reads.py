@@ -119,7 +119,7 @@ def test_cooldown_cap_and_do_not_contact_are_still_judged_against_the_history(tm
             f"manual_touch|h44|1|{NOW.date()}": (Outcome.HELD, ""),
         }
         assert report.dispatched == 1
-        assert report.intercepted == {"playbook_incomplete": 0, "do_not_contact": 2, "cooldown": 1, "daily_cap_reached": 1}
+        assert {reason: count for reason, count in report.intercepted.items() if count} == {"do_not_contact": 2, "cooldown": 1, "daily_cap_reached": 1}
         assert report.held_for_approval == 1
         assert not any("filterByFormula" not in str(entry.query) and entry.method == "GET" and TASKS_TABLE in entry.path
                        for entry in server.log), "a task read without a filter"
