@@ -10,6 +10,7 @@ from clawbot_assets.assets.airtable_budget import build_airtable_budget
 from clawbot_assets.assets.cutover_readiness import cutover_readiness
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.live_page import whats_live_page
+from clawbot_assets.assets.oncall_handover import build_oncall_handover
 from clawbot_assets.assets.ops_metrics import ops_metrics
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.playbooks import playbooks
@@ -22,14 +23,28 @@ from clawbot_assets.checks.audit_checks import build_audit_checks
 from clawbot_assets.checks.cutover_checks import cutover_readiness_check
 from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
 from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
-from clawbot_assets.jobs import nightly_dedupe_job, ops_metrics_job, playbook_run_job, playbooks_refresh_job, ssot_audit_job
+from clawbot_assets.jobs import (
+    nightly_dedupe_job,
+    oncall_handover_job,
+    ops_metrics_job,
+    playbook_run_job,
+    playbooks_refresh_job,
+    ssot_audit_job,
+)
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.queue_jobs import dlq_triage, reference_worker, sales_dispatch_job
 from clawbot_assets.reconcile import build_reconcile_job
 from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
-from clawbot_assets.resources import budget_warn_share_from_env, dlq_threshold_from_env, resources_from_env, ui_url_from_env
+from clawbot_assets.resources import (
+    budget_warn_share_from_env,
+    dlq_threshold_from_env,
+    resources_from_env,
+    runbook_base_url_from_env,
+    ui_url_from_env,
+)
 from clawbot_assets.resources.queue import LocalQueueResource
 from schedules.nightly_dedupe import build_nightly_dedupe_schedule
+from schedules.oncall_handover import oncall_handover_schedule
 from schedules.ops_metrics import ops_metrics_schedule
 from schedules.playbooks_refresh import playbooks_refresh_schedule
 from schedules.queue_schedules import build_queue_schedules
@@ -46,10 +61,18 @@ def build_defs(
     ui_url: str = "http://127.0.0.1:3000",
     dlq_threshold: int = 0,
     budget_warn_share: float = DEFAULT_WARN_SHARE,
+    runbook_base_url: str = "",
 ) -> dg.Definitions:
     """``playbook_schedules`` defaults to the snapshot-built component; tests pass their own."""
     playbook_schedules = playbook_schedule_defs() if playbook_schedules is None else playbook_schedules
     schedules = list(playbook_schedules.schedules or [])
+    airtable_budget = build_airtable_budget(budget_warn_share)
+    asset_checks = [
+        build_playbook_checks(loaded_schedules(schedules)),
+        *dg.load_asset_checks_from_modules([queue_checks]),
+        build_audit_checks(schedules),
+        cutover_readiness_check,
+    ]
     core = dg.Definitions(
         assets=[
             playbooks,
@@ -61,15 +84,13 @@ def build_defs(
             sales_dispatch,
             sales_dlq,
             ops_metrics,
-            build_airtable_budget(budget_warn_share),
+            airtable_budget,
             cutover_readiness,
+            build_oncall_handover(
+                [key for definition in (*asset_checks, airtable_budget) for key in definition.check_keys], runbook_base_url
+            ),
         ],
-        asset_checks=[
-            build_playbook_checks(loaded_schedules(schedules)),
-            *dg.load_asset_checks_from_modules([queue_checks]),
-            build_audit_checks(schedules),
-            cutover_readiness_check,
-        ],
+        asset_checks=asset_checks,
         jobs=[
             playbook_run_job,
             playbooks_refresh_job,
@@ -83,18 +104,20 @@ def build_defs(
             reference_worker,
             dlq_triage,
             ops_metrics_job,
+            oncall_handover_job,
         ],
         schedules=[
             build_nightly_dedupe_schedule(dedupe_timezone),
             playbooks_refresh_schedule,
             ssot_audit_schedule,
             ops_metrics_schedule,
+            oncall_handover_schedule,
             *build_queue_schedules(isinstance(resources.get("queue"), LocalQueueResource)),
         ],
         sensors=[
             playbooks_change_sensor,
-            build_dlq_depth_sensor(dlq_threshold, ui_url),
-            build_check_failure_alert_sensor(ui_url),
+            build_dlq_depth_sensor(dlq_threshold, ui_url, runbook_base_url),
+            build_check_failure_alert_sensor(ui_url, runbook_base_url),
         ],
         resources=dict(resources),
     )
@@ -122,4 +145,5 @@ def defs() -> dg.Definitions:
         ui_url=ui_url_from_env(),
         dlq_threshold=dlq_threshold_from_env(),
         budget_warn_share=budget_warn_share_from_env(),
+        runbook_base_url=runbook_base_url_from_env(),
     )

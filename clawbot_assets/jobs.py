@@ -10,6 +10,8 @@ from clawbot_assets.names import (
     AIRTABLE_BUDGET,
     CUTOVER_READINESS,
     NIGHTLY_DEDUPE_JOB,
+    ONCALL_HANDOVER,
+    ONCALL_HANDOVER_JOB,
     OPS_METRICS,
     OPS_METRICS_JOB,
     PLAYBOOK_RUN_JOB,
@@ -59,4 +61,11 @@ ops_metrics_job = dg.define_asset_job(
     tags=api_tags(airtable=True),
     executor_def=dg.in_process_executor,
     description="Gather the operations figures and the Airtable budget and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
+)
+
+oncall_handover_job = dg.define_asset_job(
+    ONCALL_HANDOVER_JOB,
+    selection=dg.AssetSelection.assets(ONCALL_HANDOVER),
+    executor_def=dg.in_process_executor,
+    description="Write the weekly on-call handover from the instance's record (no external system is called).",
 )

@@ -81,3 +81,8 @@ DLQ_INCIDENT_TAG = "clawbot/dlq_incident"
 # tag_concurrency_limits): every job that talks to Airtable or HubSpot carries its tag.
 AIRTABLE_RUN_TAG = "clawbot/airtable"
 HUBSPOT_RUN_TAG = "clawbot/hubspot"
+
+# On-call (issue 19): the weekly handover summary.
+ONCALL_HANDOVER = "oncall_handover"
+ONCALL_HANDOVER_JOB = "oncall_handover_job"
+ONCALL_HANDOVER_SCHEDULE = "oncall_handover_schedule"

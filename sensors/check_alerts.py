@@ -15,6 +15,8 @@ from typing import Any
 import dagster as dg
 
 from clawbot_assets.check_history import CheckEvaluation, check_evaluations_after
+from clawbot_assets.domain.alert_routing import check_alert_kind
+from clawbot_assets.domain.runbooks import runbook_path, runbook_reference
 from clawbot_assets.names import CHECK_FAILURE_ALERT_SENSOR
 from clawbot_assets.resources.alerts import Alert, AlerterResource
 
@@ -31,23 +33,26 @@ def offending_items(metadata: dict[str, Any]) -> list:
     return []
 
 
-def alert_for(evaluation: CheckEvaluation, ui_url: str) -> Alert:
+def alert_for(evaluation: CheckEvaluation, ui_url: str, runbook_base_url: str = "") -> Alert:
     what = "recovered" if evaluation.passed else "failed"
+    kind = f"check_{what}"
     return Alert(
-        kind=f"check_{what}",
+        kind=kind,
         title=f"ClawBot check {what}: {evaluation.asset} / {evaluation.check}",
         severity=evaluation.severity,
         asset=evaluation.asset,
         check=evaluation.check,
         offenders=[] if evaluation.passed else offending_items(evaluation.metadata),
         link=f"{ui_url.rstrip('/')}/runs/{evaluation.run_id}",
+        runbook=runbook_reference(runbook_path(kind, evaluation.check), runbook_base_url),
     )
 
 
-def build_check_failure_alert_sensor(ui_url: str) -> dg.SensorDefinition:
+def build_check_failure_alert_sensor(ui_url: str, runbook_base_url: str = "") -> dg.SensorDefinition:
     @dg.sensor(name=CHECK_FAILURE_ALERT_SENSOR, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
     def check_failure_alert_sensor(context: dg.SensorEvaluationContext, alerter: AlerterResource):
-        """Sends one alert per new asset-check failure and one per recovery, through the alerter resource."""
+        """Sends one alert per new asset-check failure and one per recovery, through the alerter resource
+        (ERROR failures page when a pager is configured; the rest go to the channel)."""
         state: dict = json.loads(context.cursor) if context.cursor else {}
         sent = 0
         for key in sorted(context.repository_def.asset_graph.asset_check_keys, key=str):
@@ -58,9 +63,9 @@ def build_check_failure_alert_sensor(ui_url: str) -> dg.SensorDefinition:
                 evaluations = evaluations[-1:]  # first sight of a check: only its current state matters
             for evaluation in evaluations:
                 was_failing = seen["failing"] if seen else None
-                if (not evaluation.passed and was_failing is not True) or (evaluation.passed and was_failing is True):
+                if check_alert_kind(was_failing, evaluation.passed):
                     try:
-                        alerter.send(alert_for(evaluation, ui_url))
+                        alerter.send(alert_for(evaluation, ui_url, runbook_base_url))
                         sent += 1
                     except Exception as error:
                         context.log.error(f"alert for {name} not delivered, retrying next tick: {error}")

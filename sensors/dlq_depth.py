@@ -14,6 +14,7 @@ import json
 
 import dagster as dg
 
+from clawbot_assets.domain.runbooks import runbook_path, runbook_reference
 from clawbot_assets.names import DLQ_DEPTH_SENSOR, DLQ_INCIDENT_TAG, SALES_DLQ
 from clawbot_assets.queue_jobs import dlq_triage
 from clawbot_assets.resources.alerts import Alert, AlerterResource
@@ -27,7 +28,7 @@ def _state(cursor: str | None) -> dict:
     return state
 
 
-def build_dlq_depth_sensor(threshold: int = 0, ui_url: str = "") -> dg.SensorDefinition:
+def build_dlq_depth_sensor(threshold: int = 0, ui_url: str = "", runbook_base_url: str = "") -> dg.SensorDefinition:
     @dg.sensor(name=DLQ_DEPTH_SENSOR, job=dlq_triage, minimum_interval_seconds=60,
                default_status=dg.DefaultSensorStatus.RUNNING)
     def dlq_depth_sensor(context: dg.SensorEvaluationContext, queue: QueueResource, alerter: AlerterResource):
@@ -51,7 +52,8 @@ def build_dlq_depth_sensor(threshold: int = 0, ui_url: str = "") -> dg.SensorDef
         if state["alert_pending"]:
             alert = Alert(kind="dlq_incident", title=f"ClawBot DLQ incident {state['open']}: {depth.total} messages",
                           severity="ERROR", asset=SALES_DLQ, detail=f"depth {depth.total} is above {threshold}; dlq_triage launched "
-                          f"(dry run). README: 'When the DLQ fills'.", link=f"{ui_url.rstrip('/')}/assets/{SALES_DLQ}" if ui_url else "")
+                          f"(dry run).", link=f"{ui_url.rstrip('/')}/assets/{SALES_DLQ}" if ui_url else "",
+                          runbook=runbook_reference(runbook_path("dlq_incident"), runbook_base_url))
             try:
                 alerter.send(alert)
                 state["alert_pending"] = False

@@ -20,6 +20,7 @@ from clawbot_assets.resources.alerts import (
     AlerterResource,
     LocalAlerterResource,
     MisconfiguredAlerterResource,
+    RoutingAlerterResource,
     SlackAlerterResource,
     SnsAlerterResource,
 )
@@ -36,10 +37,13 @@ from clawbot_assets.resources.backends import (
     LIVE_PAGE_DIR,
     METRICS_SWITCH,
     N8N_SWITCH,
+    ONCALL_DIR,
+    PAGER_TOPIC_ARN,
     QUEUE_SWITCH,
     QUEUE_URL,
     RATE_LIMITER_URL,
     ALLOW_UNSIGNED,
+    RUNBOOK_BASE_URL,
     SECRET_ID,
     SECRETS_SWITCH,
     SLACK_WEBHOOK_URL,
@@ -55,6 +59,7 @@ from clawbot_assets.resources.crm import (
 )
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
 from clawbot_assets.resources.live_page import LivePageResource
+from clawbot_assets.resources.oncall import OncallHandoverResource
 from clawbot_assets.resources.metrics import (
     CloudWatchMetricsResource,
     LocalMetricsResource,
@@ -241,19 +246,36 @@ def queue_from_env(environ: Environ) -> QueueResource:
     )
 
 
-def alerter_from_env(environ: Environ) -> AlerterResource:
+def _sns_alerter(environ: Environ, topic_variable: str) -> SnsAlerterResource:
+    return SnsAlerterResource(
+        topic_arn=environ.get(topic_variable),
+        topic_variable=topic_variable,
+        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+    )
+
+
+def channel_alerter_from_env(environ: Environ) -> AlerterResource:
+    """The channel: ``CLAWBOT_ALERTS`` names its backend."""
     backend = _switch(environ, ALERTS_SWITCH)
     if backend == "local":
         return LocalAlerterResource(data_dir=_data_dir(environ))
     if backend == "sns":
-        return SnsAlerterResource(
-            topic_arn=environ.get(ALERT_TOPIC_ARN),
-            endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
-            region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
-        )
+        return _sns_alerter(environ, ALERT_TOPIC_ARN)
     if backend == "slack":
         return SlackAlerterResource(webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL))
     return MisconfiguredAlerterResource(problem=_unknown(ALERTS_SWITCH, ("local", "sns", "slack")))
+
+
+def alerter_from_env(environ: Environ) -> AlerterResource:
+    """The channel, and the pager when ``CLAWBOT_PAGER_TOPIC_ARN`` is set (an SNS topic
+    whatever the channel's backend): ERROR alerts and DLQ incidents page, the rest go to the channel."""
+    pager = _sns_alerter(environ, PAGER_TOPIC_ARN) if (environ.get(PAGER_TOPIC_ARN) or "").strip() else None
+    return RoutingAlerterResource(channel=channel_alerter_from_env(environ), pager=pager)
+
+
+def oncall_handover_from_env(environ: Environ) -> OncallHandoverResource:
+    return OncallHandoverResource(directory=f"{_data_dir(environ)}/{ONCALL_DIR}")
 
 
 RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
@@ -266,6 +288,7 @@ RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
     "queue": queue_from_env,
     "alerter": alerter_from_env,
     "metrics": metrics_from_env,
+    "handover_files": oncall_handover_from_env,
 }
 
 
@@ -282,6 +305,12 @@ def ui_url_from_env(environ: Environ | None = None) -> str:
     """The Dagster UI that alerts link to (``CLAWBOT_UI_URL``)."""
     environ = os.environ if environ is None else environ
     return (environ.get(UI_URL) or DEFAULT_UI_URL).rstrip("/")
+
+
+def runbook_base_url_from_env(environ: Environ | None = None) -> str:
+    """What alerts prefix runbook paths with (``CLAWBOT_RUNBOOK_BASE_URL``); empty: the repository path."""
+    environ = os.environ if environ is None else environ
+    return (environ.get(RUNBOOK_BASE_URL) or "").strip().rstrip("/")
 
 
 def dlq_threshold_from_env(environ: Environ | None = None) -> int:

@@ -52,6 +52,12 @@ DLQ_URL = "CLAWBOT_DLQ_URL"
 ALERTS_SWITCH = "CLAWBOT_ALERTS"
 ALERT_TOPIC_ARN = "CLAWBOT_ALERT_TOPIC_ARN"
 SLACK_WEBHOOK_URL = "CLAWBOT_SLACK_WEBHOOK_URL"
+#: The SNS topic the pager subscribes to: ERROR alerts and DLQ incidents go there when it is set.
+PAGER_TOPIC_ARN = "CLAWBOT_PAGER_TOPIC_ARN"
+#: Where alerts link runbooks to (a repository's web address); unset, alerts give the repository path.
+RUNBOOK_BASE_URL = "CLAWBOT_RUNBOOK_BASE_URL"
+#: The weekly on-call handover's markdown copies inside the data directory.
+ONCALL_DIR = "oncall"
 UI_URL = "CLAWBOT_UI_URL"
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 LOCAL_QUEUE_FILE = "queue.sqlite"

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from clawbot_assets.resources.backends import DEFAULT_DATA_DIR, LIVE_PAGE_DIR
+from clawbot_assets.resources.files import write_atomically
 
 
 class LivePageResource(dg.ConfigurableResource):
@@ -17,7 +18,5 @@ class LivePageResource(dg.ConfigurableResource):
         directory.mkdir(parents=True, exist_ok=True)
         html_path, markdown_path = directory / "index.html", directory / "whats_live.md"
         for path, text in ((html_path, html_text), (markdown_path, markdown)):
-            partial = path.with_suffix(path.suffix + ".tmp")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(path)
+            write_atomically(path, text)
         return html_path, markdown_path

@@ -55,13 +55,15 @@ def test_the_local_loop_closes_and_a_poison_message_is_triaged(local_resources, 
 
     sensor = build_dlq_depth_sensor(threshold=0, ui_url="http://ui")
     resources = {"queue": local_resources["queue"], "alerter": local_resources["alerter"]}
-    context = dg.build_sensor_context(instance=instance, resources=resources)
-    first = sensor(context)
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:  # the alerter nests resources
+        first = sensor(context)
     assert [r.run_key for r in first.run_requests] and first.asset_events[0].asset_key == dg.AssetKey(SALES_DLQ)
-    second = sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
+    with dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor) as context:
+        second = sensor(context)
     assert not second.run_requests and second.asset_events[0].metadata["depth"].value == 1
-    alerts = (local_resources["alerter"].data_dir and open(f"{local_resources['alerter'].data_dir}/alerts.jsonl").read().splitlines())
-    assert len([a for a in alerts if json.loads(a)["kind"] == "dlq_incident"]) == 1
+    channel = local_resources["alerter"].channel
+    alerts = [json.loads(line) for line in open(f"{channel.data_dir}/alerts.jsonl").read().splitlines()]
+    assert [a["route"] for a in alerts if a["kind"] == "dlq_incident"] == ["channel-no-pager"]
 
     incident = first.run_requests[0].tags[DLQ_INCIDENT_TAG]
     triage = run(defs, "dlq_triage", instance, tags={DLQ_INCIDENT_TAG: incident})

@@ -11,8 +11,8 @@ from tests.dagster.helpers import defs_for
 
 def tick(defs, name, instance, resources):
     schedule = defs.resolve_schedule_def(name)
-    context = dg.build_schedule_context(instance=instance, resources=resources)
-    return schedule.evaluate_tick(context)
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:  # the alerter nests resources
+        return schedule.evaluate_tick(context)
 
 
 def test_dispatch_ticks_skip_with_the_reason_until_the_keys_are_unique(local_resources, instance):

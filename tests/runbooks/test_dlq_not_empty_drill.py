@@ -35,10 +35,12 @@ def test_the_dlq_runbook_empties_the_dlq_and_the_task_is_sent(operator, caplog):
         assert dlq.depth().total == 2
 
         sensor_resources = {"queue": resources["queue"], "alerter": resources["alerter"]}
-        opened = sensor(dg.build_sensor_context(instance=instance, resources=sensor_resources))
+        with dg.build_sensor_context(instance=instance, resources=sensor_resources) as context:  # the alerter nests resources
+            opened = sensor(context)
         assert len(opened.run_requests) == 1
         alert = json.loads((operator.data / "alerts.jsonl").read_text().splitlines()[-1])
         assert alert["kind"] == "dlq_incident" and alert["title"].startswith("ClawBot DLQ incident dlq-1-")
+        assert alert["route"] == "channel-no-pager" and alert["runbook"] == "docs/runbooks/dlq_not_empty.md"
 
     assert "DLQ depth 2: 2 visible, 0 in flight" in operator.run(RUNBOOK, "depth").stdout
     operator.run(RUNBOOK, "triage")
@@ -57,7 +59,8 @@ def test_the_dlq_runbook_empties_the_dlq_and_the_task_is_sent(operator, caplog):
         assert worker.execute_in_process(instance=instance, run_config={"ops": {"consume_queue": {"config": {"visibility_timeout": 0}}}}).success
         assert tasks_by_key(resources)[key]["Status"] == "sent"
         with caplog.at_level("INFO"):
-            closed = sensor(dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=opened.cursor))
+            with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=opened.cursor) as context:
+                closed = sensor(context)
         assert not closed.run_requests and json.loads(closed.cursor)["open"] is None
         runs = [r for r in instance.get_runs() if r.job_name == "dlq_triage"]
     assert len(runs) == 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)

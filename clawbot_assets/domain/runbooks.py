@@ -1,0 +1,58 @@
+"""Which runbook an alert sends the on-call person to. Pure.
+
+Every check of ``names.Checks`` and every alert kind maps to a page under ``docs/runbooks/``.
+A check without a page of its own maps to its section of ``oncall.md``, which says what the
+failure means and which page or command follows. A check this table does not know (a new
+one, or one a test defines) still names a runbook: the on-call page's section for any check.
+``tests/unit/test_runbook_map.py`` holds every entry to a file (and section) that exists.
+"""
+
+from __future__ import annotations
+
+from clawbot_assets.names import Checks
+
+RUNBOOK_DIR = "docs/runbooks"
+ONCALL = f"{RUNBOOK_DIR}/oncall.md"
+PLAYBOOK_CHECKS = f"{ONCALL}#playbook-checks"
+AUDIT_CHECKS = f"{ONCALL}#ssot-audit-checks"
+QUEUE_CHECKS = f"{ONCALL}#task-queue-checks"
+CUTOVER_CHECKS = f"{ONCALL}#cut-over-checks"
+ANY_CHECK = f"{ONCALL}#any-other-check"
+DLQ_NOT_EMPTY = f"{RUNBOOK_DIR}/dlq_not_empty.md"
+
+CHECK_RUNBOOKS: dict[str, str] = {
+    Checks.TRIGGER_AND_APPROVAL_PRESENT: PLAYBOOK_CHECKS,
+    Checks.CRON_VALID: PLAYBOOK_CHECKS,
+    Checks.NAMES_UNIQUE: PLAYBOOK_CHECKS,
+    Checks.FIELDS_VALID: PLAYBOOK_CHECKS,
+    Checks.SCHEDULES_MATCH_SSOT: PLAYBOOK_CHECKS,
+    Checks.TRIGGER_STAGE_EXISTS: f"{RUNBOOK_DIR}/hubspot_api_change.md",
+    Checks.ENABLED_MATCHES_SCHEDULE: AUDIT_CHECKS,
+    Checks.SINGLE_SCHEDULER: f"{RUNBOOK_DIR}/playbook_double_scheduled.md",
+    Checks.STATUS_REFLECTS_REALITY: AUDIT_CHECKS,
+    Checks.UNIQUE_COMPOSITE_KEY: f"{RUNBOOK_DIR}/failed_dedupe_and_restore.md",
+    Checks.NO_NEW_DUPLICATES_7D: f"{RUNBOOK_DIR}/failed_dedupe_and_restore.md",
+    Checks.EVERY_RECORD_HAS_KEY: QUEUE_CHECKS,
+    Checks.KEYS_MATCH_FIELDS: QUEUE_CHECKS,
+    Checks.NO_DEAL_CONTACTED_TWICE: QUEUE_CHECKS,
+    Checks.CUTOVER_READINESS: CUTOVER_CHECKS,
+}
+
+#: Alert kinds whose runbook does not depend on a check.
+KIND_RUNBOOKS: dict[str, str] = {"dlq_incident": DLQ_NOT_EMPTY}
+#: Alert kinds about a check: their runbook is the check's.
+CHECK_KINDS = ("check_failed", "check_recovered")
+
+
+def runbook_path(kind: str, check: str = "") -> str:
+    """The repository-relative runbook (with its section, if any) for an alert."""
+    if kind in KIND_RUNBOOKS:
+        return KIND_RUNBOOKS[kind]
+    return CHECK_RUNBOOKS.get(check, ANY_CHECK)
+
+
+def runbook_reference(path: str, base_url: str = "") -> str:
+    """``path`` as the alert shows it: under ``base_url`` (a repository's web address, e.g.
+    ``https://github.com/acme/clawbot/blob/main``) when one is given, else as it is."""
+    base = base_url.strip().rstrip("/")
+    return f"{base}/{path}" if base else path
