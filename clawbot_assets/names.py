@@ -35,6 +35,9 @@ SKIPPED_TAG = "clawbot/skipped"
 #: Set on a playbook run in shadow: it computed its tasks and wrote none (n8n still writes them).
 SHADOW_TAG = "clawbot/shadow"
 CUTOVER_READINESS = "cutover_readiness"
+#: Metadata key: the 429s Airtable answered during a run (each one a 30 s penalty for the base),
+#: on the materialisations of the assets that talk to Airtable; the post-mortem sums them.
+AIRTABLE_429S = "airtable_429s"
 
 
 class Checks:

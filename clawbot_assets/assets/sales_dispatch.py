@@ -8,7 +8,7 @@ from clawbot_assets.assets.dedupe_events import ASSET_KEY as TASK_QUEUE_SALES_KE
 from clawbot_assets.assets.task_queue_sales import LISTED, task_queue_sales
 from clawbot_assets.check_history import latest_check_record
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
-from clawbot_assets.names import AIRTABLE_POOL, SALES_DISPATCH, Checks
+from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, SALES_DISPATCH, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.secrets import SecretsResource, signing_key
@@ -47,8 +47,9 @@ def sales_dispatch(
     key = signing_key(secrets)
     if key is None:
         context.log.warning("CLAWBOT_PASSWORD is not set: messages go unsigned and the worker cannot tell who sent them")
+    client = ssot.client()
     report = run_dispatch(
-        ssot.client(), crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
+        client, crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
         on_batch_sent=lambda keys: context.log.debug(f"sent {len(keys)} to the queue"), signing_key=key,
     )
     context.log.info(f"dispatch: {report.figures()}")
@@ -57,6 +58,7 @@ def sales_dispatch(
                             f"see README 'Dispatch unconfirmed': {report.unconfirmed[:LISTED]}")
     return dg.MaterializeResult(metadata={
         **report.figures(),
+        AIRTABLE_429S: client.rate_limited_responses,
         "intercepts_by_playbook": dg.MetadataValue.json(report.intercepted_by_playbook),
         "not_dispatchable_by_reason": dg.MetadataValue.json(report.not_dispatchable),
         "unconfirmed_keys": dg.MetadataValue.json(report.unconfirmed[:LISTED]),
