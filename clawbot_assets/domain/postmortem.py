@@ -155,6 +155,9 @@ class DlqFigures:
 
 @dataclass(frozen=True)
 class PlaybookCutover:
+    """``shadow_from`` is the earliest of its first shadowed tick, first shadow event and first
+    audit in shadow; ``cutover_at`` follows ``cutover_time``."""
+
     slug: str
     name: str
     shadow_from: dt.datetime | None
@@ -280,8 +283,9 @@ def playbook_cutovers(record: MigrationRecord) -> tuple[PlaybookCutover, ...]:
         events = [event for event in record.shadow_events if event.slug == slug]
         diffs = [event for event in events if event.empty is not None]
         recorded = min((event.recorded_at for event in events), default=None)
+        first_tick = min((event.tick for event in events), default=None)
         in_audit = min((audit.at for audit in record.audits if audit.schedulers.get(slug) == SHADOW), default=None)
-        shadow_from = min((moment for moment in (recorded, in_audit) if moment), default=None)
+        shadow_from = min((moment for moment in (first_tick, recorded, in_audit) if moment), default=None)
         rows.append(PlaybookCutover(
             slug=slug,
             name=names.get(slug, slug),

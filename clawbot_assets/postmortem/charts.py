@@ -49,6 +49,7 @@ def duplicates_chart(report: PostMortem, path: Path) -> Path:
     axes.bar([p - 0.2 for p in positions], [groups for _when, groups, _removed in series], width=0.4, label="duplicate groups found")
     axes.bar([p + 0.2 for p in positions], [removed for _when, _groups, removed in series], width=0.4, label="records removed")
     axes.set_xticks(list(positions), labels, rotation=30, ha="right")
+    axes.set_xlim(-1, max(len(series), 3))
     axes.set_ylabel("records / groups")
     axes.set_title(title)
     axes.legend()
@@ -87,7 +88,8 @@ def cutover_chart(report: PostMortem, path: Path) -> Path:
         if row.cutover_at:
             axes.plot([row.cutover_at], [index], "D", color="tab:blue")
     axes.set_yticks(range(len(rows)), [f"{row.name} ({row.shadow_days} shadow days)" for row in rows])
-    axes.set_title(f"{title}: shadow (bar), first ready (dot), cut over (diamond)")
+    axes.set_title(title)
+    axes.set_xlabel("bar: in shadow · dot: first ready · diamond: cut over (UTC)")
     figure.autofmt_xdate()
     return _save(figure, path)
 

@@ -76,9 +76,9 @@ def _dlq(report: PostMortem) -> list[str]:
     if not dlq.incidents:
         lines.append(f"- incidents: **0** ({NO_DATA}: no triage run for an incident; {_source('dlq_incidents')})")
     else:
-        lines.append(f"- incidents: **{len(dlq.incidents)}**, {dlq.triage_runs} triage runs ({_source('dlq_incidents')})")
+        lines.append(f"- incidents: **{len(dlq.incidents)}**, triage runs: {dlq.triage_runs} ({_source('dlq_incidents')})")
         lines += [f"  - `{incident}`: {', '.join(statuses)}" for incident, statuses in dlq.statuses.items()]
-    depth = f"**{dlq.peak_depth}** over {dlq.observations} observations" if dlq.peak_depth is not None else NO_DATA
+    depth = f"**{dlq.peak_depth}** (observations: {dlq.observations})" if dlq.peak_depth is not None else NO_DATA
     return [*lines, f"- peak DLQ depth: {depth} ({_source('dlq_depth')})", ""]
 
 

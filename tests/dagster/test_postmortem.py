@@ -161,3 +161,26 @@ def test_an_empty_instance_gives_a_post_mortem_that_says_no_data(local_resources
     assert report.duplicates.runs == 0 and report.playbooks == () and report.budget is None
     assert text.count("no data") >= 4 and "not measured" in text
     assert_valid_pngs(tmp_path)
+
+
+def test_the_command_reads_the_instance_in_dagster_home_and_writes_beside_the_data(local_resources, data_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
+        dedupe = run(defs_for(local_resources), "nightly_dedupe", instance)
+    (figures,) = materialisation_metadata(dedupe, "task_queue_sales")
+    environ = {**os.environ, "DAGSTER_HOME": str(home), "CLAWBOT_DATA_DIR": str(data_dir)}
+    done = subprocess.run([sys.executable, "-m", "clawbot_assets.postmortem", "--since", "2026-01-01"],
+                          env=environ, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = (data_dir / "rehearsal" / POSTMORTEM_FILE).read_text()
+    assert f"records removed (archived first, restorable): **{figures['removed']}**" in text
+    assert f"DAGSTER_HOME={home}" in text
+    assert_valid_pngs(data_dir / "rehearsal")
+    refused = subprocess.run([sys.executable, "-m", "clawbot_assets.postmortem", "--since", "last week"],
+                             env=environ, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "not an ISO date" in refused.stderr
