@@ -30,10 +30,10 @@ def write_postmortem(
     out: Path,
     *,
     instance_description: str = "this instance",
-    until: dt.datetime | None = None,
 ) -> tuple[Path, PostMortem]:
-    """Writes ``postmortem.md`` and its charts into ``out``; returns its path and the figures."""
-    report = post_mortem(read_record(instance, ssot.client, since, until))
+    """Writes ``postmortem.md`` and its charts into ``out``, covering ``since`` until now;
+    returns its path and the figures."""
+    report = post_mortem(read_record(instance, ssot.client, since))
     out.mkdir(parents=True, exist_ok=True)
     write_charts(report, out)
     path = out / POSTMORTEM_FILE

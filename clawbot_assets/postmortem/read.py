@@ -196,12 +196,10 @@ def playbooks_now(ssot: SsotClient) -> list[PlaybookNow]:
     ]
 
 
-def read_record(
-    instance: dg.DagsterInstance, ssot: Callable[[], SsotClient], since: dt.datetime, until: dt.datetime | None = None
-) -> MigrationRecord:
-    """Everything the post-mortem needs, from ``since``. An SSOT that cannot be read leaves the
+def read_record(instance: dg.DagsterInstance, ssot: Callable[[], SsotClient], since: dt.datetime) -> MigrationRecord:
+    """Everything the post-mortem needs, from ``since`` until now. An SSOT that cannot be read leaves the
     playbooks' current Scheduler out and says why; the event log's figures stand on their own."""
-    until = until or dt.datetime.now(dt.timezone.utc)
+    until = dt.datetime.now(dt.timezone.utc)
     materialised = {
         asset: _events(instance.fetch_materializations, asset, since)
         for asset in {*RATE_LIMITED_ASSETS, SSOT_AUDIT, AIRTABLE_BUDGET_ASSET}
