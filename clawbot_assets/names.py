@@ -39,6 +39,9 @@ CUTOVER_READINESS = "cutover_readiness"
 AIRTABLE_BUDGET = "airtable_budget"
 #: The steady-state share of the budget above which ``airtable_budget_steady_state`` warns.
 AIRTABLE_BUDGET_WARN_SHARE_VARIABLE = "CLAWBOT_AIRTABLE_BUDGET_WARN_SHARE"
+#: Metadata key: the 429s Airtable answered during a run (each one a 30 s penalty for the base),
+#: on the materialisations of the assets that talk to Airtable; the post-mortem sums them.
+AIRTABLE_429S = "airtable_429s"
 
 
 class Checks:

@@ -70,6 +70,8 @@ class ArchivedRecord:
 class SsotClient(Protocol):
     #: Requests sent so far (local: the requests Airtable would have needed).
     requests_made: int
+    #: 429 answers received so far, each followed by Airtable's penalty wait (local: always 0).
+    rate_limited_responses: int
 
     def list_records(self, table: str, *, changed_since: dt.datetime | None = None) -> list[Record]:
         """All records, or those created or modified at or after ``changed_since``."""

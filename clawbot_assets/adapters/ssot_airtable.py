@@ -203,6 +203,10 @@ class AirtableSsot:
     def requests_made(self) -> int:
         return self.session.requests_sent
 
+    @property
+    def rate_limited_responses(self) -> int:
+        return self.session.rate_limited
+
     def _table(self, name: str):
         return self.api.table(self.base_id, name)
 

@@ -132,6 +132,7 @@ class LocalSsot:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.requests_made = 0
+        self.rate_limited_responses = 0
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
 

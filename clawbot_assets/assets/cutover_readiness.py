@@ -15,7 +15,7 @@ import dagster as dg
 
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
 from clawbot_assets.assets.shadow_events import diff_observation, read_shadow_history
-from clawbot_assets.names import AIRTABLE_POOL, CUTOVER_READINESS
+from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, CUTOVER_READINESS
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.cutover import assess, compare_settled_plans, playbooks_in_shadow
 
@@ -51,5 +51,6 @@ def cutover_readiness(context: dg.AssetExecutionContext, ssot: SsotResource) -> 
             "ready": dg.MetadataValue.int(sum(a.readiness.ready for a in assessments)),
             "readiness": dg.MetadataValue.table([dg.TableRecord(a.row()) for a in assessments], schema=READINESS_SCHEMA),
             "ssot_requests": dg.MetadataValue.int(client.requests_made),
+            AIRTABLE_429S: dg.MetadataValue.int(client.rate_limited_responses),
         }
     )

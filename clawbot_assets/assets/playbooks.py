@@ -7,7 +7,7 @@ import dagster as dg
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
-from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOK_TASKS, PLAYBOOKS, schedule_name
+from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOK_TASKS, PLAYBOOKS, schedule_name
 from clawbot_assets.pool_guard import check_airtable_pool
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.schedule_state import states_by_name
@@ -160,6 +160,7 @@ def playbooks(context: dg.AssetExecutionContext, ssot: SsotResource) -> dg.Mater
             **catalog_metadata(validations, schedule_column(validations, context.instance)),
             "removed_partitions": dg.MetadataValue.json(removed),
             "ssot_requests": client.requests_made,
+            AIRTABLE_429S: client.rate_limited_responses,
             **pool_metadata,
         }
     )

@@ -8,7 +8,7 @@ from clawbot_assets.assets.dedupe_events import ASSET_KEY as TASK_QUEUE_SALES_KE
 from clawbot_assets.assets.task_queue_sales import LISTED, task_queue_sales
 from clawbot_assets.check_history import latest_check_record
 from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
-from clawbot_assets.names import AIRTABLE_POOL, SALES_DISPATCH, Checks
+from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, SALES_DISPATCH, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.backends import ALLOW_UNSIGNED
@@ -51,9 +51,10 @@ def sales_dispatch(
         raise dg.Failure(description=f"Nothing dispatched: {error}", allow_retries=False) from None
     if key is None:
         context.log.warning(f"{ALLOW_UNSIGNED}=true and no ClawBot password is configured: messages go unsigned")
+    client = ssot.client()
     try:
         report = run_dispatch(
-            ssot.client(), crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
+            client, crm.client(), queue.queue(), now=dt.datetime.now(dt.timezone.utc), rules=DAGSTER_SCHEDULE_RULES,
             on_batch_sent=lambda keys: context.log.debug(f"sent {len(keys)} to the queue"), signing_key=key,
         )
     except DispatchSendError as error:
@@ -64,6 +65,7 @@ def sales_dispatch(
                             f"see docs/runbooks/dlq_not_empty.md, 'Dispatch unconfirmed': {report.unconfirmed[:LISTED]}")
     return dg.MaterializeResult(metadata={
         **report.figures(),
+        AIRTABLE_429S: client.rate_limited_responses,
         "intercepts_by_playbook": dg.MetadataValue.json(report.intercepted_by_playbook),
         "not_dispatchable_by_reason": dg.MetadataValue.json(report.not_dispatchable),
         "unconfirmed_keys": dg.MetadataValue.json(report.unconfirmed[:LISTED]),

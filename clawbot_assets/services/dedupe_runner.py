@@ -25,6 +25,7 @@ from clawbot_assets.adapters.ssot import (
 from clawbot_assets.domain.dedupe import RESTORED_FROM_FIELD, DedupePlan, plan_dedupe
 from clawbot_assets.domain.dedupe_history import DedupeHistory, DedupeRun
 from clawbot_assets.domain.keys import derive_key
+from clawbot_assets.names import AIRTABLE_429S
 
 MODES = ("auto", "incremental", "full")
 FULL_PASS_EVERY = dt.timedelta(days=7)
@@ -44,6 +45,7 @@ class DedupeReport:
     #: incremental one (records deleted outside the dedupe are not seen until the next full pass)
     table_records: int
     api_requests: int
+    airtable_429s: int = 0
     #: why the mode differs from the one asked for, if it does
     mode_reason: str = ""
     #: every record no key can be derived from: this run's and those carried from earlier runs
@@ -78,6 +80,7 @@ class DedupeReport:
             **summary,
             "changed_during_run": len(self.changed_during_run),
             "api_requests": self.api_requests,
+            AIRTABLE_429S: self.airtable_429s,
         }
 
 
@@ -172,7 +175,7 @@ def run_dedupe(
     """Plan and, unless ``dry_run``, carry out one dedupe. ``on_started`` is called with the
     run's window and duplicate counts before the first write."""
     started = now or dt.datetime.now(dt.timezone.utc)
-    requests_before = client.requests_made
+    requests_before, rate_limited_before = client.requests_made, client.rate_limited_responses
     saved_index = index_store.load()
     chosen, reason = choose_mode(mode, history, saved_index, started)
     index = _trusted_index(history, saved_index)
@@ -207,6 +210,7 @@ def run_dedupe(
         records_read=len(records),
         table_records=len(keys) + len(unkeyable) + len(changed_during_run),
         api_requests=client.requests_made - requests_before,
+        airtable_429s=client.rate_limited_responses - rate_limited_before,
         mode_reason=reason,
         unkeyable=unkeyable,
         contacted_twice_open=open_twice,

@@ -20,6 +20,7 @@ from clawbot_assets.adapters.ssot import MAX_RECORDS_PER_WRITE, PLAYBOOKS_TABLE,
 from clawbot_assets.domain.playbook import Playbook, validate_playbooks
 from clawbot_assets.domain.schedule_rules import DEFAULT_SCHEDULE_RULES, ScheduleRules
 from clawbot_assets.domain.shadow import ShadowPlan
+from clawbot_assets.names import AIRTABLE_429S
 from clawbot_assets.domain.tasks import (
     MERGE_FIELD,
     UpsertPlan,
@@ -59,6 +60,7 @@ class PlaybookRunReport:
     key_mismatch: dict[str, list[str]] = field(default_factory=dict)
     ssot_requests: int = 0
     crm_requests: int = 0
+    airtable_429s: int = 0
     #: Set instead of any write when the playbook is in shadow.
     shadow_plan: ShadowPlan | None = None
 
@@ -74,6 +76,7 @@ class PlaybookRunReport:
             "intercepted_do_not_contact": self.do_not_contact,
             "ssot_requests": self.ssot_requests,
             "crm_requests": self.crm_requests,
+            AIRTABLE_429S: self.airtable_429s,
         }
 
 
@@ -118,7 +121,7 @@ def run_playbook(
     if playbook.in_shadow:
         tasks = {row[MERGE_FIELD]: new_task(row, row["Deal ID"] in flagged)["Status"] for row in rows}
         report.shadow_plan = ShadowPlan(slug, scheduled_for, report.due_date, tasks)
-        report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
+        _count_requests(report, ssot, crm)
         return report
     plan = plan_upsert(rows, ssot.find_by_keys(TASKS_TABLE, [row["Key"] for row in rows]), flagged, now)
     _create(ssot, plan, report)
@@ -126,8 +129,13 @@ def run_playbook(
     report.unchanged += len(plan.unchanged)
     report.awaiting_status = len(plan.awaiting_status)
     report.ambiguous, report.key_mismatch = plan.ambiguous, plan.key_mismatch
-    report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
+    _count_requests(report, ssot, crm)
     return report
+
+
+def _count_requests(report: PlaybookRunReport, ssot: SsotClient, crm: CrmClient) -> None:
+    report.ssot_requests, report.crm_requests = ssot.requests_made, crm.requests_made
+    report.airtable_429s = ssot.rate_limited_responses
 
 
 def _create(ssot: SsotClient, plan: UpsertPlan, report: PlaybookRunReport) -> None:
