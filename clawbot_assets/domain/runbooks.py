@@ -17,6 +17,7 @@ PLAYBOOK_CHECKS = f"{ONCALL}#playbook-checks"
 AUDIT_CHECKS = f"{ONCALL}#ssot-audit-checks"
 QUEUE_CHECKS = f"{ONCALL}#task-queue-checks"
 CUTOVER_CHECKS = f"{ONCALL}#cut-over-checks"
+BUDGET_CHECKS = f"{ONCALL}#airtable-budget"
 ANY_CHECK = f"{ONCALL}#any-other-check"
 DLQ_NOT_EMPTY = f"{RUNBOOK_DIR}/dlq_not_empty.md"
 
@@ -36,6 +37,7 @@ CHECK_RUNBOOKS: dict[str, str] = {
     Checks.KEYS_MATCH_FIELDS: QUEUE_CHECKS,
     Checks.NO_DEAL_CONTACTED_TWICE: QUEUE_CHECKS,
     Checks.CUTOVER_READINESS: CUTOVER_CHECKS,
+    Checks.AIRTABLE_BUDGET_STEADY_STATE: BUDGET_CHECKS,
 }
 
 #: Alert kinds whose runbook does not depend on a check.

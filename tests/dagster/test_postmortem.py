@@ -66,8 +66,9 @@ def test_the_post_mortem_figures_are_the_ones_the_runs_recorded(local_resources,
     for _ in range(4):
         run(defs, "reference_worker", instance, config={"ops": {"consume_queue": {"config": {"visibility_timeout": 0}}}})
     sensor = build_dlq_depth_sensor(threshold=0)
-    evaluation = sensor(dg.build_sensor_context(instance=instance, resources={
-        "queue": local_resources["queue"], "alerter": local_resources["alerter"]}))
+    resources = {"queue": local_resources["queue"], "alerter": local_resources["alerter"]}
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        evaluation = sensor(context)
     for event in evaluation.asset_events:  # what the daemon does with a sensor's asset events
         instance.report_runless_asset_event(event)
     (request,) = evaluation.run_requests
