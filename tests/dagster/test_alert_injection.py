@@ -10,8 +10,8 @@ from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.names import CHECK_FAILURE_ALERT_SENSOR
 from clawbot_assets.resources.alerts import Alert, SlackAlerterResource, SnsAlerterResource
 from tests.dagster.helpers import defs_for, materialize_playbooks
-from tests.fakes.aws import REGION, fake_credentials
-from tests.fakes.slack_webhook import Webhook, webhook  # noqa: F401 (fixture)
+from tests.fakes.aws import REGION, SnsInboxes, fake_credentials
+from tests.fakes.slack_webhook import Webhook
 from tests.unit.test_alert_text import INJECTED, SNS_SUBJECT_RULE, slack_unescaped
 
 
@@ -43,24 +43,16 @@ def test_the_injected_name_arrives_in_slack_as_text(local_resources, instance, w
 
 
 def test_the_injected_name_reaches_sns_under_a_subject_sns_accepts(local_resources, instance, monkeypatch):
-    import boto3
     from moto import mock_aws
 
     defs = failing_checks_with_the_injected_name(local_resources, instance)
     fake_credentials(monkeypatch)
     with mock_aws():
-        sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        topic = sns.create_topic(Name="clawbot-alerts")["TopicArn"]
-        inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-        alerter = SnsAlerterResource(topic_arn=topic, region_name=REGION)
+        topics = SnsInboxes("alerts")
+        alerter = SnsAlerterResource(topic_arn=topics.arn["alerts"], region_name=REGION)
         run_alert_sensor(defs, instance, alerter)
         alerter.send(Alert(kind="check_failed", title=f"ClawBot check failed: {INJECTED}\r\nBcc: été " + "x" * 200, severity="ERROR"))
-        delivered = []
-        while batch := sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", []):
-            delivered += [json.loads(m["Body"]) for m in batch]
-            sqs.delete_message_batch(QueueUrl=inbox, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+        delivered = topics.received("alerts")
 
     assert delivered and all(SNS_SUBJECT_RULE.fullmatch(message["Subject"]) for message in delivered)
     [alert] = [message for message in delivered if "evil.example" in message["Message"] and "Bcc" not in message["Subject"]]

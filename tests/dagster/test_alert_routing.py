@@ -16,8 +16,8 @@ from clawbot_assets.resources.alerts import Alert, AlertDeliveryError, RoutingAl
 from clawbot_assets.resources.queue import LocalQueueResource
 from sensors.check_alerts import build_check_failure_alert_sensor
 from sensors.dlq_depth import build_dlq_depth_sensor
-from tests.fakes.aws import REGION, fake_credentials
-from tests.fakes.slack_webhook import Webhook, webhook  # noqa: F401 (fixture)
+from tests.fakes.aws import REGION, SnsInboxes, fake_credentials
+from tests.fakes.slack_webhook import Webhook
 
 MISSING_TOPIC = f"arn:aws:sns:{REGION}:123456789012:no-such-pager"
 
@@ -37,38 +37,13 @@ def checks(verdicts: dict[str, list[bool]]):
     return [build("severe", dg.AssetCheckSeverity.ERROR), build("mild", dg.AssetCheckSeverity.WARN)]
 
 
-class Topics:
-    """Two SNS topics, the pager's and the channel's, each with an SQS inbox subscribed."""
-
-    def __init__(self):
-        import boto3
-
-        self.sns, self.sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        self.arn, self.inbox = {}, {}
-        for name in ("pager", "channel"):
-            self.arn[name] = self.sns.create_topic(Name=f"clawbot-{name}")["TopicArn"]
-            self.inbox[name] = self.sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
-            queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.inbox[name], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            self.sns.subscribe(TopicArn=self.arn[name], Protocol="sqs", Endpoint=queue_arn)
-
-    def received(self, name: str) -> list[dict]:
-        """What the topic delivered since the last call."""
-        delivered = []
-        while batch := self.sqs.receive_message(QueueUrl=self.inbox[name], MaxNumberOfMessages=10,
-                                                MessageAttributeNames=["All"]).get("Messages", []):
-            delivered += [json.loads(message["Body"]) for message in batch]
-            self.sqs.delete_message_batch(QueueUrl=self.inbox[name], Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
-        return delivered
-
-
 @pytest.fixture
 def topics(monkeypatch):
     from moto import mock_aws
 
     fake_credentials(monkeypatch)
     with mock_aws():
-        yield Topics()
+        yield SnsInboxes("pager", "channel")
 
 
 @contextmanager

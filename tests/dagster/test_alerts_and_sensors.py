@@ -10,8 +10,8 @@ from clawbot_assets.resources.alerts import Alert, AlertDeliveryError, LocalAler
 from clawbot_assets.resources.queue import LocalQueueResource, SqsQueueResource
 from sensors.check_alerts import build_check_failure_alert_sensor
 from sensors.dlq_depth import build_dlq_depth_sensor
-from tests.fakes.aws import REGION, fake_credentials
-from tests.fakes.slack_webhook import Webhook, webhook  # noqa: F401 (fixture)
+from tests.fakes.aws import REGION, SnsInboxes, fake_credentials
+from tests.fakes.slack_webhook import Webhook
 
 ALERT = Alert(kind="check_failed", title="ClawBot check failed: task_queue_sales / unique_composite_key", severity="ERROR",
               asset="task_queue_sales", check="unique_composite_key", offenders=["a|1|1|2026-11-25"], link="http://ui/runs/r1")
@@ -88,19 +88,13 @@ def test_slack_500_is_retried_and_a_lasting_failure_raises(webhook):
 
 
 def test_sns_alert_reaches_a_subscribed_queue(monkeypatch):
-    import boto3
     from moto import mock_aws
 
     fake_credentials(monkeypatch)
     with mock_aws():
-        sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        topic = sns.create_topic(Name="clawbot-alerts")["TopicArn"]
-        inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-        SnsAlerterResource(topic_arn=topic, region_name=REGION).send(ALERT)
-        messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
-        delivered = json.loads(messages[0]["Body"])
+        topics = SnsInboxes("alerts")
+        SnsAlerterResource(topic_arn=topics.arn["alerts"], region_name=REGION).send(ALERT)
+        [delivered] = topics.received("alerts")
         assert delivered["Subject"] == ALERT.title and "a|1|1|2026-11-25" in delivered["Message"]
 
 

@@ -70,3 +70,30 @@ def fifo_queues_server(max_receive_count: int = 3, visibility_timeout: int = 30)
         yield FifoQueuesServer(client, *_create_fifo_queues(client, max_receive_count, visibility_timeout), endpoint)
     finally:
         server.stop()
+
+
+class SnsInboxes:
+    """SNS topics on moto (``clawbot-<name>``), each with an SQS queue subscribed, so a test reads
+    what each topic really delivered. Create it inside ``mock_aws()``."""
+
+    def __init__(self, *names: str) -> None:
+        import boto3
+
+        self.sns, self.sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        self.arn: dict[str, str] = {}
+        self.inbox: dict[str, str] = {}
+        for name in names:
+            self.arn[name] = self.sns.create_topic(Name=f"clawbot-{name}")["TopicArn"]
+            self.inbox[name] = self.sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
+            queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.inbox[name], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.sns.subscribe(TopicArn=self.arn[name], Protocol="sqs", Endpoint=queue_arn)
+
+    def received(self, name: str) -> list[dict]:
+        """What the topic delivered since the last call (SNS's JSON envelopes)."""
+        delivered = []
+        while batch := self.sqs.receive_message(QueueUrl=self.inbox[name], MaxNumberOfMessages=10,
+                                                MessageAttributeNames=["All"]).get("Messages", []):
+            delivered += [json.loads(message["Body"]) for message in batch]
+            self.sqs.delete_message_batch(QueueUrl=self.inbox[name], Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+        return delivered
