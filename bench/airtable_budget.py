@@ -62,6 +62,8 @@ DEALS_PER_RUN = 50
 ROUND_TRIP_SECONDS = 0.25
 SETTLED = ("sent", "sent", "sent", "queued", "intercepted", "cancelled", "failed")
 NIGHTLY = "nightly_dedupe"
+#: The ClawBot password of the simulated production: the dispatch signs, the worker checks (issue 15).
+PASSWORD = "bench-clawbot-password"
 
 
 class StageCrm:
@@ -154,7 +156,7 @@ def simulate(size: int, workdir: Path) -> dict:
         server.clear_log()
         hourly: dict[str, Counter[int]] = defaultdict(Counter)
 
-        idle_dispatch, _ = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc)))
+        idle_dispatch, _ = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc), signing_key=PASSWORD))
         per_run["sales_dispatch (idle)"] = idle_dispatch
         per_run["reference_worker (idle)"] = 0  # an empty queue: no Airtable request
         for name, read in (("ssot_audit_refresh", lambda: ssot.list_records(PLAYBOOKS_TABLE)),
@@ -178,15 +180,15 @@ def simulate(size: int, workdir: Path) -> dict:
                     run_cost, created = meter.cost(lambda: run_or_refuse(ssot, crm, playbook.slug, scheduled))
                     created_today += created
                     hourly["playbook_run"][hour] += run_cost
-                    dispatch_cost, report = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc)))
+                    dispatch_cost, report = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc), signing_key=PASSWORD))
                     hourly["sales_dispatch_job"][hour] += dispatch_cost - idle_dispatch
-                    worker_cost, worked = meter.cost(lambda: run_worker(ssot, queue, lambda task: None, max_messages=10_000))
+                    worker_cost, worked = meter.cost(lambda: run_worker(ssot, queue, lambda task: None, max_messages=10_000, signing_key=PASSWORD))
                     hourly["reference_worker"][hour] += worker_cost
                     sent_by_hour[hour] += len(worked.sent)
                     per_run[f"playbook_run {playbook.slug}"] = run_cost
         # An idle dispatch at the end of the day still reads the held manual-approval tasks and
         # their deals' history: that cost, the higher, is charged to every run of the day.
-        held_dispatch, _ = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc)))
+        held_dispatch, _ = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc), signing_key=PASSWORD))
         per_run["sales_dispatch (idle, held manual tasks)"] = held_dispatch
         for hour in range(24):
             hourly["sales_dispatch_job"][hour] += 6 * max(idle_dispatch, held_dispatch)
