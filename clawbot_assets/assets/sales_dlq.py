@@ -11,5 +11,5 @@ sales_dlq = dg.AssetSpec(
     group_name="task_queue",
     kinds={"sqs"},
     description="Messages the worker could not complete after the maximum receives. Depth observed by dlq_depth_sensor; "
-    "each incident launches dlq_triage. README: 'When the DLQ fills'.",
+    "each incident launches dlq_triage. docs/operating.md: 'When the DLQ fills'.",
 )

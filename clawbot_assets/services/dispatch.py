@@ -23,7 +23,7 @@ them again under the same deduplication id: SQS (and the local queue) drops the 
 first send happened less than 5 minutes ago. That is safe only inside the window, so a
 ``dispatching`` task whose ``Queued At`` is older than ``RESEND_WINDOW`` (4 minutes, a minute
 of margin) is **not** resent: it is reported as ``dispatch_unconfirmed`` for an operator (the
-worker marks it ``sent`` if it did get it; README: *Dispatch unconfirmed*).
+worker marks it ``sent`` if it did get it; docs/runbooks/dlq_not_empty.md, *Dispatch unconfirmed*).
 """
 
 from __future__ import annotations

@@ -33,12 +33,14 @@ def test_every_runbook_is_indexed_and_drilled():
         assert f"tests/runbooks/test_{page}_drill.py" in text and (ROOT / f"tests/runbooks/test_{page}_drill.py").exists(), page
 
 
-OPERATOR_DOCS = [RUNBOOKS / f"{page}.md" for page in PAGES] + [ROOT / "README.md", ROOT / "docs" / "cutover.md", ROOT / "docs" / "deploying.md"]
+OPERATOR_DOCS = [RUNBOOKS / f"{page}.md" for page in PAGES] + [ROOT / "README.md"] + [
+    ROOT / "docs" / f"{page}.md" for page in ("cutover", "deploying", "operating", "configuration", "ui_tour")
+]
 
 
 @pytest.mark.parametrize("doc", OPERATOR_DOCS, ids=lambda path: path.name)
 def test_every_name_an_operator_page_gives_exists(doc, repository):
-    """The runbooks, the README and the cut-over and deployment guides."""
+    """The runbooks, the README and the manual in docs/ (cut-over, deploying, operating, configuration, UI tour)."""
     page, text = doc.name, doc.read_text()
     for job in re.findall(r"dagster job (?:execute|launch) .*?-j ([a-z_]+)", text):
         assert repository.has_job(job), f"{page}: no job {job}"
