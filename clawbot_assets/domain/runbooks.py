@@ -46,6 +46,32 @@ KIND_RUNBOOKS: dict[str, str] = {"dlq_incident": DLQ_NOT_EMPTY}
 CHECK_KINDS = ("check_failed", "check_recovered")
 
 
+#: CloudWatch alarms (``observability/dashboards.py``) by name; the ECS services' alarms
+#: (``<service>-not-running``) share one section.
+ALARMS = f"{ONCALL}#cloudwatch-alarms"
+ALARM_RUNBOOKS: dict[str, str] = {
+    "clawbot-dlq-not-empty": DLQ_NOT_EMPTY,
+    "clawbot-dlq-oldest-message-age": DLQ_NOT_EMPTY,
+    "clawbot-queue-backlog": f"{ONCALL}#the-sales-queue-backs-up",
+    "clawbot-queue-oldest-message-age": f"{ONCALL}#the-sales-queue-backs-up",
+    "clawbot-alb-5xx": f"{ONCALL}#the-load-balancer-answers-5xx",
+    "clawbot-database-cpu-high": f"{ONCALL}#dagsters-database",
+    "clawbot-database-storage-low": f"{ONCALL}#dagsters-database",
+    "clawbot-daemon-heartbeat-stopped": f"{ONCALL}#the-daemons-heartbeat-stopped",
+    "clawbot-send-rate-zero-in-business-hours": f"{ONCALL}#no-task-sent-in-business-hours",
+    "clawbot-intercept-spike": f"{ONCALL}#an-intercept-spike",
+}
+SERVICE_NOT_RUNNING = f"{ONCALL}#a-service-has-no-running-task"
+
+
+def alarm_runbook(name: str) -> str:
+    """The runbook a CloudWatch alarm names in its description; an alarm this table does not
+    know still names one (the alarms' section)."""
+    if name.endswith("-not-running"):
+        return SERVICE_NOT_RUNNING
+    return ALARM_RUNBOOKS.get(name, ALARMS)
+
+
 def runbook_path(kind: str, check: str = "") -> str:
     """The repository-relative runbook (with its section, if any) for an alert."""
     if kind in KIND_RUNBOOKS:

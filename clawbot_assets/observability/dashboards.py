@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clawbot_assets.domain.alert_routing import should_page
+from clawbot_assets.domain.runbooks import alarm_runbook
 from clawbot_assets.observability.metrics import (
     AIRTABLE_BUDGET_SHARE,
     AIRTABLE_REQUESTS,
@@ -38,7 +40,9 @@ PANELS: tuple[tuple[str, tuple[MetricSpec, ...], str], ...] = (
     ("Tasks created and deduplicated", (TASKS_CREATED, TASKS_DEDUPLICATED), "Sum"),
     ("Airtable requests in the last hour, and the steady state's % of the budget", (AIRTABLE_REQUESTS, AIRTABLE_BUDGET_SHARE), "Maximum"),
 )
+#: The channel's topic (every WARN alarm, every recovery) and the pager's (every ERROR alarm).
 ALARM_TOPIC = "${AlertTopicArn}"
+PAGER_TOPIC = "${PagerTopicArn}"
 #: Placeholders for what only the deployed stack knows; the template passes the real values.
 LOAD_BALANCER = "${LoadBalancerFullName}"
 DATABASE = "${DatabaseInstanceId}"
@@ -148,47 +152,62 @@ def _sqs(query_id: str, name: str, queue: str) -> dict[str, Any]:
     return _aws_metric_query(query_id, "AWS/SQS", name, {"QueueName": queue}, "Maximum")
 
 
-def _aws_alarms(common: dict[str, Any]) -> list[dict[str, Any]]:
+def _alarm(name: str, severity: str, description: str, metrics: list[dict[str, Any]], operator: str,
+           threshold: float, periods: int, missing: str) -> dict[str, Any]:
+    """One alarm, routed like the sensors' alerts (``domain/alert_routing.py``): an ERROR alarm
+    pages (the pager topic), a WARN one goes to the channel (the alert topic); every recovery
+    (OK) goes to the channel. Its description ends with the runbook to follow."""
+    paging = should_page("cloudwatch_alarm", severity)
+    return {
+        "ActionsEnabled": True,
+        "AlarmActions": [PAGER_TOPIC if paging else ALARM_TOPIC],
+        "OKActions": [ALARM_TOPIC],
+        "AlarmName": name,
+        "AlarmDescription": f"{severity}: {description} Runbook: {alarm_runbook(name)}",
+        "Metrics": metrics,
+        "ComparisonOperator": operator,
+        "Threshold": threshold,
+        "EvaluationPeriods": periods,
+        "TreatMissingData": missing,
+    }
+
+
+def _aws_alarms() -> list[dict[str, Any]]:
     """Alarms on AWS's own metrics (SQS, ALB, RDS, ECS Container Insights) and the daemon's
     heartbeat: they fire when Dagster itself is down, which its own metrics cannot."""
-    def alarm(name, description, metrics, operator, threshold, periods, missing):
-        return {**common, "AlarmName": name, "AlarmDescription": description, "Metrics": metrics,
-                "ComparisonOperator": operator, "Threshold": threshold, "EvaluationPeriods": periods,
-                "TreatMissingData": missing}
-
     found = [
-        alarm("clawbot-dlq-not-empty",
-              "The dead-letter queue holds messages (AWS/SQS, so it fires with Dagster down). Runbook: docs/runbooks (the DLQ is not empty).",
-              [_sqs("dlq", "ApproximateNumberOfMessagesVisible", DLQ_NAME)], "GreaterThanThreshold", 0, 1, "notBreaching"),
-        alarm("clawbot-dlq-oldest-message-age",
-              "A message has waited in the dead-letter queue for more than a day without triage. Runbook: docs/runbooks (the DLQ is not empty).",
-              [_sqs("age", "ApproximateAgeOfOldestMessage", DLQ_NAME)], "GreaterThanThreshold", 86400, 1, "notBreaching"),
-        alarm("clawbot-queue-backlog",
-              "More than 500 tasks wait in the sales queue for 15 minutes: the worker is not keeping up.",
-              [_sqs("visible", "ApproximateNumberOfMessagesVisible", QUEUE_NAME)], "GreaterThanThreshold", 500, 3, "notBreaching"),
-        alarm("clawbot-queue-oldest-message-age",
-              "A task has waited in the sales queue for more than 15 minutes: the worker is down or stuck.",
-              [_sqs("age", "ApproximateAgeOfOldestMessage", QUEUE_NAME)], "GreaterThanThreshold", 900, 2, "notBreaching"),
-        alarm("clawbot-alb-5xx",
-              "The load balancer answered more than 10 5xx in five minutes (its own or the webserver's and worker's).",
-              [
-                  _aws_metric_query("elb", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": LOAD_BALANCER}, "Sum", returned=False),
-                  _aws_metric_query("target", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": LOAD_BALANCER}, "Sum", returned=False),
-                  {"Id": "errors", "ReturnData": True, "Expression": "FILL(elb, 0) + FILL(target, 0)", "Label": "5xx answers"},
-              ], "GreaterThanThreshold", 10, 1, "notBreaching"),
-        alarm("clawbot-database-cpu-high", "Dagster's Postgres has used more than 80% CPU for 15 minutes.",
-              [_aws_metric_query("cpu", "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": DATABASE}, "Average")],
-              "GreaterThanThreshold", 80, 3, "breaching"),
-        alarm("clawbot-database-storage-low", "Dagster's Postgres has less than 2 GiB of free storage.",
-              [_aws_metric_query("free", "AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": DATABASE}, "Minimum")],
-              "LessThanThreshold", 2 * 1024**3, 1, "breaching"),
-        alarm("clawbot-daemon-heartbeat-stopped",
-              "No daemon heartbeat for 15 minutes: the Dagster daemon is down, stuck or cannot reach its database; no schedule, sensor or queued run moves.",
-              [_aws_metric_query("heartbeat", *HEARTBEAT, {}, "Sum")], "LessThanThreshold", 1, 3, "breaching"),
+        _alarm("clawbot-dlq-not-empty", "ERROR",
+               "The dead-letter queue holds messages (AWS/SQS, so it fires with Dagster down).",
+               [_sqs("dlq", "ApproximateNumberOfMessagesVisible", DLQ_NAME)], "GreaterThanThreshold", 0, 1, "notBreaching"),
+        _alarm("clawbot-dlq-oldest-message-age", "WARN",
+               "A message has waited in the dead-letter queue for more than a day without triage.",
+               [_sqs("age", "ApproximateAgeOfOldestMessage", DLQ_NAME)], "GreaterThanThreshold", 86400, 1, "notBreaching"),
+        _alarm("clawbot-queue-backlog", "WARN",
+               "More than 500 tasks wait in the sales queue for 15 minutes: the worker is not keeping up.",
+               [_sqs("visible", "ApproximateNumberOfMessagesVisible", QUEUE_NAME)], "GreaterThanThreshold", 500, 3, "notBreaching"),
+        _alarm("clawbot-queue-oldest-message-age", "ERROR",
+               "A task has waited in the sales queue for more than 15 minutes: the worker is down or stuck.",
+               [_sqs("age", "ApproximateAgeOfOldestMessage", QUEUE_NAME)], "GreaterThanThreshold", 900, 2, "notBreaching"),
+        _alarm("clawbot-alb-5xx", "WARN",
+               "The load balancer answered more than 10 5xx in five minutes (its own or the webserver's and worker's).",
+               [
+                   _aws_metric_query("elb", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": LOAD_BALANCER}, "Sum", returned=False),
+                   _aws_metric_query("target", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": LOAD_BALANCER}, "Sum", returned=False),
+                   {"Id": "errors", "ReturnData": True, "Expression": "FILL(elb, 0) + FILL(target, 0)", "Label": "5xx answers"},
+               ], "GreaterThanThreshold", 10, 1, "notBreaching"),
+        _alarm("clawbot-database-cpu-high", "WARN", "Dagster's Postgres has used more than 80% CPU for 15 minutes.",
+               [_aws_metric_query("cpu", "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": DATABASE}, "Average")],
+               "GreaterThanThreshold", 80, 3, "breaching"),
+        _alarm("clawbot-database-storage-low", "ERROR", "Dagster's Postgres has less than 2 GiB of free storage.",
+               [_aws_metric_query("free", "AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": DATABASE}, "Minimum")],
+               "LessThanThreshold", 2 * 1024**3, 1, "breaching"),
+        _alarm("clawbot-daemon-heartbeat-stopped", "ERROR",
+               "No daemon heartbeat for 15 minutes: the Dagster daemon is down, stuck or cannot reach its database; no schedule, sensor or queued run moves.",
+               [_aws_metric_query("heartbeat", *HEARTBEAT, {}, "Sum")], "LessThanThreshold", 1, 3, "breaching"),
     ]
     for service in ALWAYS_RUNNING:
-        found.append(alarm(
-            f"{service}-not-running", f"The ECS service {service} has had no running task for 10 minutes.",
+        found.append(_alarm(
+            f"{service}-not-running", "ERROR", f"The ECS service {service} has had no running task for 10 minutes.",
             [_aws_metric_query("running", "ECS/ContainerInsights", "RunningTaskCount",
                                {"ClusterName": CLUSTER_NAME, "ServiceName": service}, "Minimum")],
             "LessThanThreshold", 1, 2, "breaching"))
@@ -196,38 +215,22 @@ def _aws_alarms(common: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def alarms() -> list[dict[str, Any]]:
-    """CloudWatch ``PutMetricAlarm`` arguments, without the region-specific topic filled in."""
-    common = {"ActionsEnabled": True, "AlarmActions": [ALARM_TOPIC], "OKActions": [ALARM_TOPIC]}
+    """CloudWatch ``PutMetricAlarm`` arguments, without the region-specific topics filled in."""
     return [
-        *_aws_alarms(common),
-        {
-            **common,
-            "AlarmName": "clawbot-send-rate-zero-in-business-hours",
-            "AlarmDescription": "No task was sent for an hour on a weekday between 09:00 and 18:00 UTC.",
-            "Metrics": [
-                _metric_query("sent", SENT_LAST_HOUR, "Maximum", returned=False),
-                {
-                    "Id": "business",
-                    "ReturnData": True,
-                    "Expression": "IF(DAY(sent) <= 5 AND HOUR(sent) >= 9 AND HOUR(sent) < 18, sent, 1)",
-                    "Label": "sent in business hours (1 outside them)",
-                },
-            ],
-            "ComparisonOperator": "LessThanThreshold",
-            "Threshold": 1,
-            "EvaluationPeriods": 3,
-            "TreatMissingData": "breaching",
-        },
-        {
-            **common,
-            "AlarmName": "clawbot-intercept-spike",
-            "AlarmDescription": "More than 25 tasks were intercepted by guardrails in five minutes.",
-            "Metrics": [_metric_query("intercepts", INTERCEPTS, "Sum")],
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 25,
-            "EvaluationPeriods": 1,
-            "TreatMissingData": "notBreaching",
-        },
+        *_aws_alarms(),
+        _alarm("clawbot-send-rate-zero-in-business-hours", "WARN",
+               "No task was sent for an hour on a weekday between 09:00 and 18:00 UTC.",
+               [
+                   _metric_query("sent", SENT_LAST_HOUR, "Maximum", returned=False),
+                   {
+                       "Id": "business",
+                       "ReturnData": True,
+                       "Expression": "IF(DAY(sent) <= 5 AND HOUR(sent) >= 9 AND HOUR(sent) < 18, sent, 1)",
+                       "Label": "sent in business hours (1 outside them)",
+                   },
+               ], "LessThanThreshold", 1, 3, "breaching"),
+        _alarm("clawbot-intercept-spike", "WARN", "More than 25 tasks were intercepted by guardrails in five minutes.",
+               [_metric_query("intercepts", INTERCEPTS, "Sum")], "GreaterThanThreshold", 25, 1, "notBreaching"),
     ]
 
 

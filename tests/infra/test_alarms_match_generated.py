@@ -6,12 +6,13 @@ once the topic reference is written back as the generator's placeholder."""
 import json
 
 from clawbot_assets.observability import dashboards
-from clawbot_assets.observability.dashboards import ALARM_TOPIC, alarms
+from clawbot_assets.observability.dashboards import ALARM_TOPIC, PAGER_TOPIC, alarms
 from tests.infra.cfn_template import ALARMS_JSON, load_template, resources_of_type
 
 #: What the generator's placeholders stand for in the template.
 PLACEHOLDERS = {
     ALARM_TOPIC: {"Ref": "AlertTopic"},
+    PAGER_TOPIC: {"Ref": "PagerTopic"},
     dashboards.LOAD_BALANCER: {"Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"]},
     dashboards.DATABASE: {"Ref": "Database"},
 }

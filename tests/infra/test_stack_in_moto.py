@@ -70,8 +70,9 @@ def test_the_queue_is_fifo_and_dead_letters_after_three_receives(stack):
     assert queue["KmsMasterKeyId"] and dlq["KmsMasterKeyId"]
 
 
-def test_the_alert_topic_is_encrypted(stack):
-    attributes = client("sns").get_topic_attributes(TopicArn=stack["outputs"]["AlertTopicArn"])["Attributes"]
+@pytest.mark.parametrize("output", ["AlertTopicArn", "PagerTopicArn"])
+def test_the_alert_and_pager_topics_are_encrypted(stack, output):
+    attributes = client("sns").get_topic_attributes(TopicArn=stack["outputs"][output])["Attributes"]
     assert attributes.get("KmsMasterKeyId")
 
 
@@ -145,6 +146,7 @@ def test_containers_run_dagster_and_expose_only_their_ports(stack):
         assert environment["CLAWBOT_QUEUE_URL"] == stack["outputs"]["QueueUrl"]
         assert environment["CLAWBOT_DLQ_URL"] == stack["outputs"]["DeadLetterQueueUrl"]
         assert environment["CLAWBOT_ALERT_TOPIC_ARN"] == stack["outputs"]["AlertTopicArn"]
+        assert environment["CLAWBOT_PAGER_TOPIC_ARN"] == stack["outputs"]["PagerTopicArn"]
         assert environment["CLAWBOT_KEY_INDEX_S3_URI"] == f"s3://{stack['outputs']['StateBucketName']}/key-index"
         assert (environment["CLAWBOT_QUEUE"], environment["CLAWBOT_SECRETS"]) == ("sqs", "aws")
 
@@ -206,12 +208,13 @@ def _resolved(value, known):
     return value
 
 
-def test_the_template_alarms_can_be_created_and_notify_the_topic(stack):
+def test_the_template_alarms_can_be_created_and_page_or_notify_the_channel_by_severity(stack):
     cloudwatch = client("cloudwatch")
-    topic = stack["outputs"]["AlertTopicArn"]
+    topic, pager = stack["outputs"]["AlertTopicArn"], stack["outputs"]["PagerTopicArn"]
     balancer_arn = stack["physical"]["LoadBalancer"]
     known = {
         ("AlertTopic", None): topic,
+        ("PagerTopic", None): pager,
         ("Database", None): stack["physical"]["Database"],
         # What ALB metrics name a load balancer by: the part of its ARN after "loadbalancer/".
         ("LoadBalancer", "LoadBalancerFullName"): balancer_arn.split(":loadbalancer/", 1)[1],
@@ -222,7 +225,11 @@ def test_the_template_alarms_can_be_created_and_notify_the_topic(stack):
         names.append(properties["AlarmName"])
     alarms = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
     assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(names)
-    assert all(alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic] for alarm in alarms)
+    assert all(alarm["OKActions"] == [topic] for alarm in alarms), "every recovery goes to the channel"
+    for alarm in alarms:
+        expected = pager if alarm["AlarmDescription"].startswith("ERROR: ") else topic
+        assert alarm["AlarmActions"] == [expected], alarm["AlarmName"]
+    assert {pager, topic} == {action for alarm in alarms for action in alarm["AlarmActions"]}
 
 
 def test_the_secret_holds_the_keys_the_app_reads_and_rotates(stack):

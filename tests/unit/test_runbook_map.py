@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from clawbot_assets.domain.runbooks import CHECK_RUNBOOKS, KIND_RUNBOOKS, ONCALL, runbook_path, runbook_reference
+from clawbot_assets.domain.runbooks import ALARMS, CHECK_RUNBOOKS, KIND_RUNBOOKS, ONCALL, alarm_runbook, runbook_path, runbook_reference
 from clawbot_assets.names import Checks
+from clawbot_assets.observability.dashboards import ALARM_TOPIC, PAGER_TOPIC, alarms
 from clawbot_assets.resources.alerts import Alert
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +59,21 @@ def test_a_base_url_prefixes_the_path_once():
 def test_an_alert_given_its_runbook_shows_that_one():
     alert = Alert(kind="dlq_incident", title="t", severity="ERROR", runbook="https://x/docs/runbooks/dlq_not_empty.md")
     assert alert.text().splitlines()[-1] == "runbook: https://x/docs/runbooks/dlq_not_empty.md"
+
+
+@pytest.mark.parametrize("alarm", [alarm["AlarmName"] for alarm in alarms()])
+def test_every_cloudwatch_alarm_names_a_runbook_that_exists_and_is_routed_by_its_severity(alarm):
+    (found,) = [candidate for candidate in alarms() if candidate["AlarmName"] == alarm]
+    severity, _, rest = found["AlarmDescription"].partition(": ")
+    assert severity in ("ERROR", "WARN"), found["AlarmDescription"]
+    runbook = rest.rsplit("Runbook: ", 1)[1]
+    assert runbook == alarm_runbook(alarm) and target_exists(runbook), runbook
+    assert runbook != ALARMS, f"{alarm} has no section of its own in domain/runbooks.py"
+    assert found["AlarmActions"] == [PAGER_TOPIC if severity == "ERROR" else ALARM_TOPIC]
+    assert found["OKActions"] == [ALARM_TOPIC], "a recovery never pages"
+
+
+def test_the_alarms_that_fire_with_dagster_down_page_for_what_stops_every_send():
+    paging = {alarm["AlarmName"] for alarm in alarms() if alarm["AlarmActions"] == [PAGER_TOPIC]}
+    assert {"clawbot-dlq-not-empty", "clawbot-daemon-heartbeat-stopped", "clawbot-worker-not-running"} <= paging
+    assert "clawbot-intercept-spike" not in paging, "guardrails holding tasks back is news for the channel"
