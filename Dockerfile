@@ -41,7 +41,7 @@ USER 10001:10001
 
 EXPOSE 4000
 # Healthy only if the location loads over gRPC and the instance database answers: Dagster's
-# grpc-health-check passes even when every list_repositories fails (clawbot_assets/healthcheck.py).
+# grpc-health-check passes even when every list_repositories fails (clawbot_assets/instance/healthcheck.py).
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "clawbot_assets.healthcheck", "code-server", "--port", "4000"]
+    CMD ["python", "-m", "clawbot_assets.instance.healthcheck", "code-server", "--port", "4000"]
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "clawbot_assets.definitions"]

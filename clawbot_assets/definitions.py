@@ -22,8 +22,8 @@ from clawbot_assets.checks import queue_checks
 from clawbot_assets.checks.audit_checks import build_audit_checks
 from clawbot_assets.checks.cutover_checks import cutover_readiness_check
 from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_schedules
-from clawbot_assets.dedupe_jobs import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
-from clawbot_assets.jobs import (
+from clawbot_assets.jobs.dedupe import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
+from clawbot_assets.jobs.asset_jobs import (
     nightly_dedupe_job,
     oncall_handover_job,
     ops_metrics_job,
@@ -32,8 +32,8 @@ from clawbot_assets.jobs import (
     ssot_audit_job,
 )
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
-from clawbot_assets.queue_jobs import dlq_triage, reference_worker, sales_dispatch_job
-from clawbot_assets.reconcile import build_reconcile_job
+from clawbot_assets.jobs.queue import dlq_triage, reference_worker, sales_dispatch_job
+from clawbot_assets.jobs.reconcile import build_reconcile_job
 from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
 from clawbot_assets.resources import (
     budget_warn_share_from_env,

@@ -8,11 +8,11 @@ import dagster as dg
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.shadow_events import plan_observation
-from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SHADOW_TAG, SKIPPED_TAG
 from clawbot_assets.observability.logs import for_task
-from clawbot_assets.partitions import playbook_partitions
-from clawbot_assets.pool_guard import check_airtable_pool
+from clawbot_assets.assets.partitions import playbook_partitions
+from clawbot_assets.instance.pool_guard import check_airtable_pool
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.playbook_run import PlaybookRefused, PlaybookRunReport, run_playbook

@@ -6,8 +6,8 @@ import dagster as dg
 
 from clawbot_assets.assets.dedupe_events import ASSET_KEY as TASK_QUEUE_SALES_KEY
 from clawbot_assets.assets.task_queue_sales import LISTED, task_queue_sales
-from clawbot_assets.check_history import latest_check_record
-from clawbot_assets.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.instance.check_history import latest_check_record
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, SALES_DISPATCH, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.queue import QueueResource

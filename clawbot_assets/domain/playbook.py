@@ -18,7 +18,7 @@ out, which is not enabled); the numbers 1 and 0; the text ``true``/``yes``/``1``
 read as **not** enabled and is unsafe to run: an unclear Enabled is never scheduled.
 
 Crons and timezones are checked by an injected ``ScheduleRules``
-(``clawbot_assets.domain.schedule_rules``); pass ``clawbot_assets.dagster_rules.DAGSTER_SCHEDULE_RULES``
+(``clawbot_assets.domain.schedule_rules``); pass ``clawbot_assets.instance.dagster_rules.DAGSTER_SCHEDULE_RULES``
 to apply Dagster's own rules on top of the pure defaults.
 """
 
@@ -379,7 +379,7 @@ def validate_playbooks(
 ) -> list[PlaybookValidation]:
     """Validate SSOT records (``{"id", "fields"}``), including that names (and so slugs) are unique.
 
-    Pass ``rules=clawbot_assets.dagster_rules.DAGSTER_SCHEDULE_RULES`` wherever Dagster runs.
+    Pass ``rules=clawbot_assets.instance.dagster_rules.DAGSTER_SCHEDULE_RULES`` wherever Dagster runs.
     """
     validations = [_validate_record(record, rules) for record in records]
     by_slug: dict[str, list[int]] = defaultdict(list)

@@ -53,7 +53,7 @@ CLUSTER_NAME = "clawbot"
 #: ECS services that must always run a task, and the alarm that says one does not.
 ALWAYS_RUNNING = ("clawbot-daemon", "clawbot-code-server", "clawbot-webserver", "clawbot-worker")
 #: Published by the daemon's health check while Dagster's liveness check passes
-#: (clawbot_assets/healthcheck.py), not by ops_metrics.
+#: (clawbot_assets/instance/healthcheck.py), not by ops_metrics.
 HEARTBEAT = ("ClawBot/Dagster", "DaemonHeartbeat")
 
 

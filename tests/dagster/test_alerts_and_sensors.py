@@ -5,7 +5,7 @@ import json
 import dagster as dg
 import pytest
 
-from clawbot_assets.check_history import check_evaluations_after, latest_check_record
+from clawbot_assets.instance.check_history import check_evaluations_after, latest_check_record
 from clawbot_assets.resources.alerts import Alert, AlertDeliveryError, LocalAlerterResource, SlackAlerterResource, SnsAlerterResource
 from clawbot_assets.resources.queue import LocalQueueResource, SqsQueueResource
 from sensors.check_alerts import build_check_failure_alert_sensor

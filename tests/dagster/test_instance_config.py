@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from clawbot_assets.pool_guard import airtable_pool_limit
+from clawbot_assets.instance.pool_guard import airtable_pool_limit
 
 LOCAL_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "dagster.local.yaml"
 

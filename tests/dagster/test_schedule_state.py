@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from clawbot_assets.schedule_state import schedule_states, set_schedule_running
+from clawbot_assets.instance.schedule_state import schedule_states, set_schedule_running
 
 
 def schedule(name, running):

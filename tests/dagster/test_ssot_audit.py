@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from clawbot_assets.schedule_state import set_schedule_running
+from clawbot_assets.instance.schedule_state import set_schedule_running
 from tests.dagster.helpers import defs_for, materialize_playbooks, run_every_playbook
 from tests.fakes.secrets import FixedSecretsResource
 

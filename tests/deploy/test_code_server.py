@@ -2,7 +2,7 @@
 location calls no API and needs no credential, but the code server opens its instance (the
 production dagster.yaml, Postgres) at start: started while that database is unreachable it
 answers every ``list_repositories`` with the cached error, while Dagster's gRPC health check
-still passes. The image's health check (clawbot_assets/healthcheck.py) fails then, and
+still passes. The image's health check (clawbot_assets/instance/healthcheck.py) fails then, and
 whenever the database stops answering, so ECS replaces the task."""
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class CodeServer:
 
 def test_the_image_and_the_task_definition_run_the_same_health_check():
     _, healthcheck = image_commands()
-    assert healthcheck == ["python", "-m", "clawbot_assets.healthcheck", "code-server", "--port", "4000"]
+    assert healthcheck == ["python", "-m", "clawbot_assets.instance.healthcheck", "code-server", "--port", "4000"]
     assert container("CodeServerTaskDefinition")["HealthCheck"]["Command"] == ["CMD", *healthcheck]
 
 

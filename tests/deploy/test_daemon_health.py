@@ -1,4 +1,4 @@
-"""The daemon's ECS health check (``python -m clawbot_assets.healthcheck daemon``): Dagster's own
+"""The daemon's ECS health check (``python -m clawbot_assets.instance.healthcheck daemon``): Dagster's own
 ``dagster-daemon liveness-check`` decides, and only a live daemon publishes the DaemonHeartbeat
 datapoint that the alarm clawbot-daemon-heartbeat-stopped waits for. moto's CloudWatch; the
 local instance (SQLite) holds the heartbeats, as Postgres does in production."""
@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 from dagster._daemon.types import DaemonHeartbeat
 
-from clawbot_assets import healthcheck
+from clawbot_assets.instance import healthcheck
 from clawbot_assets.observability.dashboards import HEARTBEAT
 from tests.deploy.tools import REPO
 from tests.infra.test_run_role_and_environment import container
@@ -63,7 +63,7 @@ def beat(home, seconds_ago: float) -> None:
 
 
 def test_the_task_definition_runs_the_daemon_health_check():
-    assert container("DaemonTaskDefinition")["HealthCheck"]["Command"] == ["CMD", "python", "-m", "clawbot_assets.healthcheck", "daemon"]
+    assert container("DaemonTaskDefinition")["HealthCheck"]["Command"] == ["CMD", "python", "-m", "clawbot_assets.instance.healthcheck", "daemon"]
     assert (HEARTBEAT[0], HEARTBEAT[1]) == (healthcheck.HEARTBEAT_NAMESPACE, healthcheck.HEARTBEAT_METRIC)
 
 

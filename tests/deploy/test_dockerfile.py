@@ -18,7 +18,7 @@ from tests.deploy.tools import REPO, infra_tool
 DOCKERFILE = REPO / "Dockerfile"
 LOCK = REPO / "deploy" / "requirements.lock"
 CODE_SERVER_CMD = ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "clawbot_assets.definitions"]
-HEALTHCHECK_CMD = ["python", "-m", "clawbot_assets.healthcheck", "code-server", "--port", "4000"]
+HEALTHCHECK_CMD = ["python", "-m", "clawbot_assets.instance.healthcheck", "code-server", "--port", "4000"]
 
 
 def instructions() -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from clawbot_assets.dagster_rules import (
+from clawbot_assets.instance.dagster_rules import (
     DAGSTER_SCHEDULE_RULES,
     dagster_cron_problem,
     dagster_timezone_problem,

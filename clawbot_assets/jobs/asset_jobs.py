@@ -20,7 +20,7 @@ from clawbot_assets.names import (
     SSOT_AUDIT_JOB,
     WHATS_LIVE_PAGE,
 )
-from clawbot_assets.run_tags import api_tags
+from clawbot_assets.instance.run_tags import api_tags
 
 playbook_run_job = dg.define_asset_job(
     PLAYBOOK_RUN_JOB,

@@ -18,10 +18,10 @@ from clawbot_assets.names import (
     DEDUPE_DRY_RUN_JOB,
     RESTORE_DEDUPE_JOB,
 )
-from clawbot_assets.pool_guard import check_airtable_pool
+from clawbot_assets.instance.pool_guard import check_airtable_pool
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.run_tags import api_tags
+from clawbot_assets.instance.run_tags import api_tags
 from clawbot_assets.services.dedupe_runner import restore_run
 
 

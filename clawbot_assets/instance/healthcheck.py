@@ -1,8 +1,8 @@
 """Container health checks for ECS that fail when the container cannot do its job, not only when
 its process is gone.
 
-    python -m clawbot_assets.healthcheck code-server [--port 4000]
-    python -m clawbot_assets.healthcheck daemon
+    python -m clawbot_assets.instance.healthcheck code-server [--port 4000]
+    python -m clawbot_assets.instance.healthcheck daemon
 
 **code-server.** ``dagster api grpc-health-check`` only asks the gRPC server whether it
 answers. A code server that started while its Postgres was unreachable (an RDS failover) answers
@@ -87,7 +87,7 @@ def publish_heartbeat() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m clawbot_assets.healthcheck", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m clawbot_assets.instance.healthcheck", description=__doc__.split("\n\n")[0])
     which = parser.add_subparsers(dest="which", required=True)
     code_server = which.add_parser("code-server")
     code_server.add_argument("--port", type=int, default=4000)
