@@ -31,10 +31,10 @@ from clawbot_assets.jobs.asset_jobs import (
     playbooks_refresh_job,
     ssot_audit_job,
 )
-from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
+from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
 from clawbot_assets.jobs.queue import dlq_triage, reference_worker, sales_dispatch_job
 from clawbot_assets.jobs.reconcile import build_reconcile_job
-from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
+from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.resources import (
     budget_warn_share_from_env,
     dlq_threshold_from_env,

@@ -14,9 +14,9 @@ import logging
 
 import dagster as dg
 
-from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.fields import shown
 from clawbot_assets.domain.playbook import Playbook, PlaybookValidation
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import (
     PLAYBOOK_PARTITIONS,
     PLAYBOOK_RUN_JOB,

@@ -21,8 +21,8 @@ from dagster.components import (
 )
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
-from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import validate_playbooks
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.resources import ssot_from_env
 from schedules.playbook_schedules import build_playbook_schedules
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import dagster as dg
 
-from clawbot_assets.instance.check_history import CheckEvaluation, check_evaluations_after
 from clawbot_assets.domain.alert_routing import check_alert_kind
 from clawbot_assets.domain.runbooks import runbook_path, runbook_reference
+from clawbot_assets.instance.check_history import CheckEvaluation, check_evaluations_after
 from clawbot_assets.names import CHECK_FAILURE_ALERT_SENSOR
 from clawbot_assets.resources.alerts import Alert, AlerterResource
 

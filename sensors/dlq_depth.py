@@ -15,8 +15,8 @@ import json
 import dagster as dg
 
 from clawbot_assets.domain.runbooks import runbook_path, runbook_reference
-from clawbot_assets.names import DLQ_DEPTH_SENSOR, DLQ_INCIDENT_TAG, SALES_DLQ
 from clawbot_assets.jobs.queue import dlq_triage
+from clawbot_assets.names import DLQ_DEPTH_SENSOR, DLQ_INCIDENT_TAG, SALES_DLQ
 from clawbot_assets.resources.alerts import Alert, AlerterResource
 from clawbot_assets.resources.queue import QueueResource
 

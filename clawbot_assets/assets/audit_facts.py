@@ -14,17 +14,17 @@ import dagster as dg
 
 from clawbot_assets.adapters.n8n import N8nBudgetSpent, N8nClient, N8nError, N8nUnknownWorkflow, RequestBudget
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
-from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.audit import AuditReport, LastRun, PlaybookFacts, audit, n8n_firing, owner
 from clawbot_assets.domain.credentials import CredentialError
 from clawbot_assets.domain.n8n_executions import ExecutionHistory, N8nExecution, history, parse_execution
 from clawbot_assets.domain.n8n_schedule import N8nWorkflow, parse_workflows, workflows_by_playbook
 from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, Playbook, PlaybookValidation, validate_playbooks
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.instance.schedule_state import schedule_states
 from clawbot_assets.names import PLAYBOOK_SCHEDULE_PREFIX, SKIPPED_TAG, schedule_name
 from clawbot_assets.resources.backends import BackendConfigError
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.instance.schedule_state import schedule_states
 
 PARTITION_TAG = "dagster/partition"
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]

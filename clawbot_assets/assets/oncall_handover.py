@@ -13,8 +13,8 @@ from typing import Any, Sequence
 
 import dagster as dg
 
-from clawbot_assets.instance.check_history import check_evaluations_after
 from clawbot_assets.domain.handover import CheckHistory, CheckResult, DlqDepth, DlqIncident, render_markdown, summarise
+from clawbot_assets.instance.check_history import check_evaluations_after
 from clawbot_assets.names import AIRTABLE_BUDGET, DLQ_INCIDENT_TAG, DLQ_TRIAGE_JOB, ONCALL_HANDOVER, SALES_DLQ
 from clawbot_assets.resources.alerts import AlerterResource
 from clawbot_assets.resources.oncall import OncallHandoverResource

@@ -6,13 +6,14 @@ from typing import Iterator
 import dagster as dg
 
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
+from clawbot_assets.assets.partitions import playbook_partitions
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.assets.shadow_events import plan_observation
+from clawbot_assets.instance.dagster_internals import add_run_tags
 from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
+from clawbot_assets.instance.pool_guard import check_airtable_pool
 from clawbot_assets.names import AIRTABLE_POOL, SCHEDULED_FOR_TAG, SHADOW_TAG, SKIPPED_TAG
 from clawbot_assets.observability.logs import for_task
-from clawbot_assets.assets.partitions import playbook_partitions
-from clawbot_assets.instance.pool_guard import check_airtable_pool
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.playbook_run import PlaybookRefused, PlaybookRunReport, run_playbook
@@ -53,7 +54,7 @@ def playbook_tasks(
         raise dg.Failure(description=str(refused), metadata={"problems": refused.problems}, allow_retries=False) from None
     if report.skipped:
         context.log.info(f"playbook {report.playbook.name!r} is {report.skipped}: no task written")
-        context.instance.add_run_tags(context.run.run_id, {SKIPPED_TAG: report.skipped})
+        add_run_tags(context.instance, context.run.run_id, {SKIPPED_TAG: report.skipped})
         yield dg.AssetObservation(asset_key=context.asset_key, partition=slug, metadata={"skipped": report.skipped})
         return
     if report.shadow_plan is not None:
@@ -73,7 +74,7 @@ def shadow_outcome(context: dg.AssetExecutionContext, report: PlaybookRunReport)
     plan = report.shadow_plan
     assert plan is not None
     context.log.info(f"playbook {report.playbook.name!r} is in shadow: {len(plan.tasks)} tasks computed, none written")
-    context.instance.add_run_tags(context.run.run_id, {SHADOW_TAG: f"would write {len(plan.tasks)} tasks"})
+    add_run_tags(context.instance, context.run.run_id, {SHADOW_TAG: f"would write {len(plan.tasks)} tasks"})
     if SCHEDULED_FOR_TAG in context.run.tags:
         yield plan_observation(plan)
     else:

@@ -5,12 +5,12 @@ from collections import Counter
 import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
-from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import PlaybookValidation, validate_playbooks
-from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOK_TASKS, PLAYBOOKS, schedule_name
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.instance.pool_guard import check_airtable_pool
-from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.instance.schedule_state import states_by_name
+from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, PLAYBOOK_PARTITIONS, PLAYBOOK_TASKS, PLAYBOOKS, schedule_name
+from clawbot_assets.resources.ssot import SsotResource
 
 PLAYBOOK_TABLE_SCHEMA = dg.TableSchema(
     columns=[

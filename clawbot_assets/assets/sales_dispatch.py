@@ -9,9 +9,9 @@ from clawbot_assets.assets.task_queue_sales import LISTED, task_queue_sales
 from clawbot_assets.instance.check_history import latest_check_record
 from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_429S, AIRTABLE_POOL, SALES_DISPATCH, Checks
+from clawbot_assets.resources.backends import ALLOW_UNSIGNED
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.queue import QueueResource
-from clawbot_assets.resources.backends import ALLOW_UNSIGNED
 from clawbot_assets.resources.secrets import SecretsResource, SigningKeyUnavailableError, signing_key
 from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.dispatch import DispatchSendError, run_dispatch

@@ -6,11 +6,11 @@ import dagster as dg
 
 from clawbot_assets.assets.dedupe_events import committed_metadata, read_history, started_observation
 from clawbot_assets.assets.playbook_tasks import playbook_tasks
-from clawbot_assets.names import AIRTABLE_POOL, TASK_QUEUE_SALES
+from clawbot_assets.domain.dedupe import DedupePlan
 from clawbot_assets.instance.pool_guard import check_airtable_pool
+from clawbot_assets.names import AIRTABLE_POOL, TASK_QUEUE_SALES
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.domain.dedupe import DedupePlan
 from clawbot_assets.services.dedupe_runner import DedupeReport, run_dedupe
 
 PLANNED_DELETE_COLUMNS = ("record", "key", "status", "kept")

@@ -15,8 +15,8 @@ from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.playbooks import playbooks
 from clawbot_assets.checks.selection import selected_check_names
 from clawbot_assets.domain.drift import ScheduleFacts, schedule_drift
-from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.domain.playbook import FIELD_PROBLEMS, UNSAFE_TO_RUN, PlaybookValidation, Problem, validate_playbooks
+from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOK_SCHEDULE_PREFIX, Checks
 from clawbot_assets.resources.crm import CrmResource
 from clawbot_assets.resources.ssot import SsotResource

@@ -2,8 +2,8 @@
 
 A row that Dagster refuses must cost only that row its schedule, so validation has to apply
 the rules Dagster itself applies. The domain stays free of Dagster: a ``ScheduleRules`` is two
-plain functions, and ``clawbot_assets.instance.dagster_rules.DAGSTER_SCHEDULE_RULES`` (the one module that
-imports ``dagster._utils``) adds Dagster's own checks to these. The pure defaults here are kept at
+plain functions, and ``clawbot_assets.instance.dagster_rules.DAGSTER_SCHEDULE_RULES`` (through
+``dagster_internals``, the one module that imports ``dagster._``) adds Dagster's own checks to these. The pure defaults here are kept at
 least as strict as Dagster's on everything known (a test compares them over a corpus and a fuzz),
 so callers that do not inject Dagster's rules still flag every row Dagster would refuse:
 

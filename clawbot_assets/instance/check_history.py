@@ -1,11 +1,6 @@
-"""Asset-check results read from the instance: the one module that reaches past Dagster's
-public API (1.13 has no public reader for check evaluations). Both calls are covered by
-tests/dagster/test_check_history.py, which breaks first if Dagster changes them.
-
-- ``latest_check_record``: ``DagsterInstance.get_latest_asset_check_evaluation_record``.
-- ``check_evaluations_after``: the event log storage's ``get_asset_check_execution_history``
-  (the default SQLite storage is sharded by run, so ``get_event_records`` filtered on
-  ``ASSET_CHECK_EVALUATION`` fails there, and the instance's own is deprecated).
+"""Asset-check results read from the instance. Dagster 1.13 has no public reader for check
+evaluations: the two readers used are in ``dagster_internals`` (``latest_check_execution``,
+``completed_check_executions``), and this module turns what they return into the project's terms.
 """
 
 from __future__ import annotations
@@ -14,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+
+from clawbot_assets.instance.dagster_internals import completed_check_executions, latest_check_execution
 
 
 @dataclass(frozen=True)
@@ -39,37 +36,28 @@ def _metadata(values) -> dict[str, Any]:
 def latest_check_record(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> tuple[str, float, bool] | None:
     """``(status, timestamp, passed)`` of the latest execution of the check, or ``None``.
     ``status`` is ``PLANNED`` while it has not finished (or its step failed)."""
-    record = instance.get_latest_asset_check_evaluation_record(key)
-    if record is None:
+    execution = latest_check_execution(instance, key)
+    if execution is None:
         return None
-    evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
-    passed = bool(getattr(evaluation, "passed", False))
-    timestamp = record.event.timestamp if record.event else record.create_timestamp
-    return record.status.value, timestamp, passed
+    passed = bool(execution.evaluation and execution.evaluation.passed)
+    return execution.status, execution.timestamp, passed
 
 
 def check_evaluations_after(instance: dg.DagsterInstance, key: dg.AssetCheckKey, after_id: int, limit: int = 50) -> list[CheckEvaluation]:
     """Completed executions of one check with a record id above ``after_id``, oldest first (at
     most ``limit``, the newest ones). Per check, because the default SQLite event log is
     sharded by run and cannot filter every run's events by type."""
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-
-    records = instance.event_log_storage.get_asset_check_execution_history(
-        key, limit=limit, status={AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    )
-    evaluations = []
-    for record in sorted(records, key=lambda r: r.id):
-        if record.id <= after_id or record.event is None or record.event.dagster_event is None:
-            continue
-        data = record.event.dagster_event.event_specific_data
-        evaluations.append(CheckEvaluation(
-            storage_id=record.id,
-            run_id=record.run_id,
-            timestamp=record.event.timestamp,
-            asset=data.asset_key.to_user_string(),
-            check=data.check_name,
-            passed=data.passed,
-            severity=data.severity.value,
-            metadata=_metadata(data.metadata),
-        ))
-    return evaluations
+    return [
+        CheckEvaluation(
+            storage_id=execution.storage_id,
+            run_id=execution.run_id,
+            timestamp=execution.timestamp,
+            asset=execution.evaluation.asset_key.to_user_string(),
+            check=execution.evaluation.check_name,
+            passed=execution.evaluation.passed,
+            severity=execution.evaluation.severity.value,
+            metadata=_metadata(execution.evaluation.metadata),
+        )
+        for execution in completed_check_executions(instance, key, limit)
+        if execution.storage_id > after_id and execution.evaluation is not None
+    ]

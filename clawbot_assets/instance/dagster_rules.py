@@ -1,19 +1,14 @@
-"""Dagster's own rules for a schedule's cron and timezone: the one module importing ``dagster._``.
+"""Dagster's own rules for a schedule's cron and timezone.
 
 ``ScheduleDefinition`` refuses a cron that ``dagster._utils.schedules.is_valid_cron_schedule``
 rejects and a timezone that ``dagster._time.get_timezone`` cannot load, and the daemon fails
 every tick of a cron that ``cron_string_iterator`` cannot advance. Those functions are private,
-so they are imported here and nowhere else; the domain receives them through
+so they are reached through ``dagster_internals`` only; the domain receives them through
 ``DAGSTER_SCHEDULE_RULES`` (domain code stays free of Dagster), and a test pins that the domain's
 pure defaults are at least as strict, so an upgrade that changes Dagster's rules shows up there.
 """
 
 from __future__ import annotations
-
-import time
-
-from dagster._time import get_timezone
-from dagster._utils.schedules import cron_string_iterator, is_valid_cron_schedule
 
 from clawbot_assets.domain.fields import shown
 from clawbot_assets.domain.schedule_rules import (
@@ -21,14 +16,15 @@ from clawbot_assets.domain.schedule_rules import (
     cron_problem as domain_cron_problem,
     timezone_problem as domain_timezone_problem,
 )
+from clawbot_assets.instance.dagster_internals import cron_accepted, load_timezone, next_cron_tick
 
 
 def dagster_cron_problem(cron: str) -> str | None:
     """What Dagster alone says about ``cron``: refused when defined, or failing when ticked."""
     try:
-        if not is_valid_cron_schedule(cron):
+        if not cron_accepted(cron):
             return f"Cron {shown(cron)} is refused by Dagster"
-        next(cron_string_iterator(time.time(), cron, "UTC"))
+        next_cron_tick(cron)
     except Exception as error:
         return f"Cron {shown(cron)} cannot be scheduled by Dagster ({type(error).__name__})"
     return None
@@ -36,7 +32,7 @@ def dagster_cron_problem(cron: str) -> str | None:
 
 def dagster_timezone_problem(timezone: str) -> str | None:
     try:
-        get_timezone(timezone)
+        load_timezone(timezone)
     except Exception:
         return f"Timezone {shown(timezone)} is refused by Dagster"
     return None

@@ -34,18 +34,14 @@ LIVENESS_TIMEOUT_SECONDS = 20
 
 def code_server_problem(port: int, host: str = "127.0.0.1") -> str | None:
     """Why the code server on ``port`` cannot serve its location, or None."""
-    from dagster_shared.error import SerializableErrorInfo
-    from dagster_shared.serdes import deserialize_value
-
-    # The gRPC client is not public API; this module is its only user.
-    from dagster._grpc.client import DagsterGrpcClient
+    from clawbot_assets.instance.dagster_internals import code_server_load_error
 
     try:
-        response = deserialize_value(DagsterGrpcClient(port=port, host=host).list_repositories())
+        load_error = code_server_load_error(port, host)
     except Exception as error:  # noqa: BLE001 - any failure to answer is unhealthy
         return f"the code server on port {port} does not answer: {type(error).__name__}"
-    if isinstance(response, SerializableErrorInfo):
-        return f"the code server cannot load its location: {response.message.strip().splitlines()[0]}"
+    if load_error is not None:
+        return f"the code server cannot load its location: {load_error.strip().splitlines()[0]}"
     return instance_database_problem()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from clawbot_assets.instance.dagster_internals import pool_limit
 from clawbot_assets.names import AIRTABLE_POOL
 
 #: Metadata key set on Airtable-bound outputs when the pool has no limit.
@@ -20,10 +21,7 @@ POOL_LIMIT_MISSING = "airtable_pool_limit_missing"
 def airtable_pool_limit(instance: dg.DagsterInstance) -> int | None:
     """The limit that applies to the pool: one set for it explicitly (``dagster instance
     concurrency set airtable N``), else the instance's ``concurrency.pools.default_limit``."""
-    storage = instance.event_log_storage
-    if storage.supports_global_concurrency_limits and AIRTABLE_POOL in storage.get_concurrency_keys():
-        return storage.get_concurrency_info(AIRTABLE_POOL).slot_count
-    return instance.get_concurrency_config().pool_config.default_pool_limit
+    return pool_limit(instance, AIRTABLE_POOL)
 
 
 def check_airtable_pool(context: dg.AssetExecutionContext | dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> dict[str, bool]:

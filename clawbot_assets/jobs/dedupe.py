@@ -19,9 +19,9 @@ from clawbot_assets.names import (
     RESTORE_DEDUPE_JOB,
 )
 from clawbot_assets.instance.pool_guard import check_airtable_pool
+from clawbot_assets.instance.run_tags import api_tags
 from clawbot_assets.resources.key_index import KeyIndexResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.instance.run_tags import api_tags
 from clawbot_assets.services.dedupe_runner import restore_run
 
 

@@ -10,10 +10,10 @@ from clawbot_assets.names import (
     REFERENCE_WORKER_JOB,
     SALES_DISPATCH_JOB,
 )
+from clawbot_assets.instance.run_tags import api_tags
 from clawbot_assets.resources.queue import QueueResource
 from clawbot_assets.resources.secrets import SecretsResource, SigningKeyUnavailableError, signing_key
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.instance.run_tags import api_tags
 from clawbot_assets.services.triage import run_triage, safe_text
 from clawbot_assets.services.worker import WORKER_VISIBILITY_SECONDS, run_worker
 

@@ -11,11 +11,12 @@ from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.audit_facts import gather_audit
 from clawbot_assets.domain.drift import expected_schedules
 from clawbot_assets.domain.reconcile import Change, plan_reconcile
+from clawbot_assets.instance.dagster_internals import run_repository_origin
+from clawbot_assets.instance.run_tags import api_tags
+from clawbot_assets.instance.schedule_state import set_schedule_running
 from clawbot_assets.names import AIRTABLE_POOL, RECONCILE_JOB
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
-from clawbot_assets.instance.run_tags import api_tags
-from clawbot_assets.instance.schedule_state import run_repository_origin, set_schedule_running
 
 DRY_RUN_TAG = "clawbot/dry_run"
 

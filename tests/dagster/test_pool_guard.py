@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from clawbot_assets.names import AIRTABLE_POOL
 from clawbot_assets.instance.pool_guard import POOL_LIMIT_MISSING, airtable_pool_limit
+from clawbot_assets.names import AIRTABLE_POOL
 from tests.dagster.helpers import defs_for, materialize_playbooks
 
 POOLS_LIMITED = {"concurrency": {"pools": {"default_limit": 1, "granularity": "op"}}}

@@ -10,8 +10,8 @@ import pytest
 from dagster_aws.ecs import EcsRunLauncher
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from clawbot_assets.names import AIRTABLE_RUN_TAG, HUBSPOT_RUN_TAG, PLAYBOOK_PARTITIONS
 from clawbot_assets.instance.pool_guard import airtable_pool_limit
+from clawbot_assets.names import AIRTABLE_RUN_TAG, HUBSPOT_RUN_TAG, PLAYBOOK_PARTITIONS
 from tests.dagster.helpers import defs_for, materialize_playbooks
 from tests.deploy.production_home import (
     closed_port,

@@ -4,9 +4,9 @@ against a local n8n API) or its Dagster schedule stop (in process) makes it pass
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.demo.data import n8n_workflows
+from clawbot_assets.instance.schedule_state import set_schedule_running
 from clawbot_assets.resources import local_resources
 from clawbot_assets.resources.n8n import N8nApiResource
-from clawbot_assets.instance.schedule_state import set_schedule_running
 from tests.dagster.helpers import defs_for
 from tests.fakes.n8n_server import FakeN8n
 from tests.fakes.secrets import FixedSecretsResource
