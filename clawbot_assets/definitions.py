@@ -54,6 +54,13 @@ from sensors.dlq_depth import build_dlq_depth_sensor
 from sensors.playbooks_change import playbooks_change_sensor
 
 
+#: Every job's executor, the implicit asset job's too (a run launched from the Catalog). A run's
+#: steps share its process: they are few and sequential, a subprocess per step would cost more
+#: than the step (it imports the code location again), and what bounds concurrency is across
+#: runs (the run queue's tag limits, the ``airtable`` pool), not within one.
+RUN_EXECUTOR = dg.in_process_executor
+
+
 def build_defs(
     resources: Mapping[str, dg.ConfigurableResource],
     dedupe_timezone: str = "UTC",
@@ -120,6 +127,7 @@ def build_defs(
             build_check_failure_alert_sensor(ui_url, runbook_base_url),
         ],
         resources=dict(resources),
+        executor=RUN_EXECUTOR,
     )
     return dg.Definitions.merge(core, playbook_schedules)
 

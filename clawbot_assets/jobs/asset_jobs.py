@@ -26,7 +26,6 @@ playbook_run_job = dg.define_asset_job(
     PLAYBOOK_RUN_JOB,
     selection=dg.AssetSelection.assets(playbook_tasks),
     tags=api_tags(airtable=True, hubspot=True),
-    executor_def=dg.in_process_executor,
     description="One playbook run: its deals become tasks in task_queue_sales. Partitioned by playbook slug.",
 )
 
@@ -34,7 +33,6 @@ nightly_dedupe_job = dg.define_asset_job(
     NIGHTLY_DEDUPE_JOB,
     selection=dg.AssetSelection.assets(task_queue_sales),
     tags=api_tags(airtable=True),
-    executor_def=dg.in_process_executor,
     description="Deduplicate task_queue_sales on its Key (archive, then delete), then run its checks.",
 )
 
@@ -42,7 +40,6 @@ playbooks_refresh_job = dg.define_asset_job(
     PLAYBOOKS_REFRESH_JOB,
     selection=dg.AssetSelection.assets(playbooks, hubspot_deal_pipelines),
     tags=api_tags(airtable=True, hubspot=True),
-    executor_def=dg.in_process_executor,
     description="Re-read and validate the playbooks and HubSpot's pipelines, then run their checks.",
 )
 
@@ -50,7 +47,6 @@ ssot_audit_job = dg.define_asset_job(
     SSOT_AUDIT_JOB,
     selection=dg.AssetSelection.assets(SSOT_AUDIT, WHATS_LIVE_PAGE, CUTOVER_READINESS),
     tags=api_tags(airtable=True),
-    executor_def=dg.in_process_executor,
     description="Audit the SSOT against what really runs in Dagster and n8n, run the audit's checks, render the what's-live page, "
     "and compare settled shadow ticks with n8n (cutover_readiness).",
 )
@@ -59,13 +55,11 @@ ops_metrics_job = dg.define_asset_job(
     OPS_METRICS_JOB,
     selection=dg.AssetSelection.assets(OPS_METRICS, AIRTABLE_BUDGET),
     tags=api_tags(airtable=True),
-    executor_def=dg.in_process_executor,
     description="Gather the operations figures and the Airtable budget and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
 )
 
 oncall_handover_job = dg.define_asset_job(
     ONCALL_HANDOVER_JOB,
     selection=dg.AssetSelection.assets(ONCALL_HANDOVER),
-    executor_def=dg.in_process_executor,
     description="Write the weekly on-call handover from the instance's record (no external system is called).",
 )

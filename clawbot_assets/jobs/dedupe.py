@@ -35,7 +35,7 @@ def plan_dedupe_without_writing(
     return dg.Output(len(report.plan.deletes), metadata={"dry_run": True, **report_metadata(report), **pool_metadata})
 
 
-@dg.job(name=DEDUPE_DRY_RUN_JOB, executor_def=dg.in_process_executor, tags={"clawbot/dry_run": "true", **api_tags(airtable=True)})
+@dg.job(name=DEDUPE_DRY_RUN_JOB, tags={"clawbot/dry_run": "true", **api_tags(airtable=True)})
 def dedupe_dry_run():
     """Plan the nightly dedupe of task_queue_sales and report it; nothing is written."""
     plan_dedupe_without_writing()
@@ -72,7 +72,7 @@ def restore_dedupe_run(context: dg.OpExecutionContext, config: RestoreConfig, ss
     )
 
 
-@dg.job(name=RESTORE_DEDUPE_JOB, executor_def=dg.in_process_executor, tags=api_tags(airtable=True))
+@dg.job(name=RESTORE_DEDUPE_JOB, tags=api_tags(airtable=True))
 def restore_dedupe():
     """Undo one nightly_dedupe run: config ``ops.restore_dedupe_run.config.dedupe_run_id``."""
     restore_dedupe_run()
@@ -95,7 +95,7 @@ def record_acknowledgement(context: dg.OpExecutionContext, config: AcknowledgeCo
     context.log_event(acknowledgement_observation(config.keys, config.note))
 
 
-@dg.job(name=ACKNOWLEDGE_CONTACTED_TWICE_JOB, executor_def=dg.in_process_executor)
+@dg.job(name=ACKNOWLEDGE_CONTACTED_TWICE_JOB)
 def acknowledge_contacted_twice():
     """Close deals contacted twice after follow-up; then execute the check no_deal_contacted_twice."""
     record_acknowledgement()

@@ -20,7 +20,6 @@ from clawbot_assets.services.worker import WORKER_VISIBILITY_SECONDS, run_worker
 sales_dispatch_job = dg.define_asset_job(
     SALES_DISPATCH_JOB,
     selection=dg.AssetSelection.assets(sales_dispatch),
-    executor_def=dg.in_process_executor,
     tags=api_tags(airtable=True, hubspot=True),
     description="Dispatch tasks to the worker's queue through the guardrails (refuses unless unique_composite_key passed).",
 )
@@ -50,7 +49,7 @@ def consume_queue(
     return dg.Output(len(report.sent), metadata=report.figures())
 
 
-@dg.job(name=REFERENCE_WORKER_JOB, executor_def=dg.in_process_executor, tags=api_tags(airtable=True))
+@dg.job(name=REFERENCE_WORKER_JOB, tags=api_tags(airtable=True))
 def reference_worker():
     """The local stand-in for the real worker: consume the queue and mark tasks sent."""
     consume_queue()
@@ -85,7 +84,7 @@ def triage_dead_letters(context: dg.OpExecutionContext, config: TriageConfig, ss
     })
 
 
-@dg.job(name=DLQ_TRIAGE_JOB, executor_def=dg.in_process_executor, tags=api_tags(airtable=True))
+@dg.job(name=DLQ_TRIAGE_JOB, tags=api_tags(airtable=True))
 def dlq_triage():
     """Triage the dead-letter queue: mark each message's task failed with the reason; redrive
     with config ``redrive: true`` (a dry run otherwise)."""

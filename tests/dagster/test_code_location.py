@@ -168,3 +168,25 @@ def test_the_audit_is_in_the_code_location_under_its_public_names(monkeypatch, t
     checks = {key.name for key in repository.asset_graph.asset_check_keys if key.asset_key == dg.AssetKey("ssot_audit")}
     assert checks == {"enabled_matches_schedule", "single_scheduler", "status_reflects_reality"}
     assert {dg.AssetKey("ssot_audit"), dg.AssetKey("whats_live_page")} <= set(repository.asset_graph.get_all_asset_keys())
+
+
+def test_every_job_runs_with_the_one_executor_set_in_definitions(local_resources):
+    """``Definitions(executor=...)`` is the only place an executor is chosen: every job, the
+    implicit asset job a Catalog launch uses included, runs its steps in the run's process."""
+    import ast
+
+    from clawbot_assets.definitions import RUN_EXECUTOR
+    from tests.dagster.helpers import defs_for
+
+    repository = defs_for(local_resources).get_repository_def()
+    executors = {job.name: job.executor_def.name for job in repository.get_all_jobs()}
+    assert executors.pop("__ASSET_JOB") == RUN_EXECUTOR.name == "in_process"
+    assert len(executors) == 13 and set(executors.values()) == {"in_process"}, executors
+    package = Path(__file__).resolve().parents[2] / "clawbot_assets"
+    per_job = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.keyword) and node.arg == "executor_def"
+    ]
+    assert per_job == []

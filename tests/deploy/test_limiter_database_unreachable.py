@@ -108,8 +108,8 @@ def readable(cell) -> str:
 
 
 def test_on_the_command_line_the_password_reaches_neither_output_nor_storage_nor_compute_logs(tmp_path):
-    """``dagster job execute`` as an operator runs it, with the default multiprocess executor
-    (so the step's output is captured into compute logs) and SQLite storage in DAGSTER_HOME:
+    """``dagster job execute`` as an operator runs it, with the code location's in-process executor
+    (the run's output is captured into compute logs) and SQLite storage in DAGSTER_HOME:
     the password, in the two forms ``urllib.parse`` misreads, is in none of the CLI's output
     and in no file the run leaves behind (run storage, event log, compute logs, JSON logs)."""
     home = tmp_path / ".dagster_home"
