@@ -162,7 +162,7 @@ def simulate(size: int, workdir: Path) -> dict:
         for name, read in (("ssot_audit_refresh", lambda: ssot.list_records(PLAYBOOKS_TABLE)),
                            ("playbooks_refresh", lambda: (ssot.list_records(PLAYBOOKS_TABLE), ssot.list_records(PLAYBOOKS_TABLE))),
                            ("playbooks_change_sensor", lambda: ssot.list_records(PLAYBOOKS_TABLE, changed_since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=4))),
-                           ("ops_metrics_job", lambda: ssot.select(TASKS_TABLE, all_of(ChangedSince(dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)), field_in("Status", ["sent"])), ["Status", "Playbook"]))):
+                           ("publish_ops_metrics", lambda: ssot.select(TASKS_TABLE, all_of(ChangedSince(dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)), field_in("Status", ["sent"])), ["Status", "Playbook"]))):
             per_run[name], _ = meter.cost(read)
         for hour in range(24):
             hourly["ssot_audit_refresh"][hour] += per_run["ssot_audit_refresh"]
@@ -181,7 +181,7 @@ def simulate(size: int, workdir: Path) -> dict:
                     created_today += created
                     hourly["playbook_run"][hour] += run_cost
                     dispatch_cost, report = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc), signing_key=PASSWORD))
-                    hourly["sales_dispatch_job"][hour] += dispatch_cost - idle_dispatch
+                    hourly["dispatch_sales_tasks"][hour] += dispatch_cost - idle_dispatch
                     worker_cost, worked = meter.cost(lambda: run_worker(ssot, queue, lambda task: None, max_messages=10_000, signing_key=PASSWORD))
                     hourly["reference_worker"][hour] += worker_cost
                     sent_by_hour[hour] += len(worked.sent)
@@ -191,12 +191,12 @@ def simulate(size: int, workdir: Path) -> dict:
         held_dispatch, _ = meter.cost(lambda: run_dispatch(ssot, crm, queue, now=dt.datetime.now(dt.timezone.utc), signing_key=PASSWORD))
         per_run["sales_dispatch (idle, held manual tasks)"] = held_dispatch
         for hour in range(24):
-            hourly["sales_dispatch_job"][hour] += 6 * max(idle_dispatch, held_dispatch)
+            hourly["dispatch_sales_tasks"][hour] += 6 * max(idle_dispatch, held_dispatch)
         # ops_metrics reads the last hour's sent tasks, a page per 100 (at least one): the day is
         # compressed here, so each hour's read is derived from the sends counted in that hour.
         for hour in range(24):
-            pages = max(per_run["ops_metrics_job"], math.ceil(max(sent_by_hour[hour], sent_by_hour[(hour - 1) % 24]) / 100))
-            hourly["ops_metrics_job"][hour] += 12 * pages
+            pages = max(per_run["publish_ops_metrics"], math.ceil(max(sent_by_hour[hour], sent_by_hour[(hour - 1) % 24]) / 100))
+            hourly["publish_ops_metrics"][hour] += 12 * pages
 
         dedupe_cost, report = meter.cost(lambda: ledger.run(ssot, run_id="nightly", overlap=dt.timedelta(minutes=1)))
         metadata = {"mode": report.mode, "audited_from": report.run.audited_from.isoformat() if report.run.audited_from else None}

@@ -25,14 +25,14 @@ from clawbot_assets.checks.playbook_checks import build_playbook_checks, loaded_
 from clawbot_assets.jobs.dedupe import acknowledge_contacted_twice, dedupe_dry_run, restore_dedupe
 from clawbot_assets.jobs.asset_jobs import (
     nightly_dedupe_job,
-    oncall_handover_job,
-    ops_metrics_job,
+    write_oncall_handover_job,
+    publish_ops_metrics_job,
     playbook_run_job,
     playbooks_refresh_job,
     ssot_audit_job,
 )
 from clawbot_assets.domain.airtable_budget import DEFAULT_WARN_SHARE
-from clawbot_assets.jobs.queue import dlq_triage, reference_worker, sales_dispatch_job
+from clawbot_assets.jobs.queue import dlq_triage, reference_worker, dispatch_sales_tasks_job
 from clawbot_assets.jobs.reconcile import build_reconcile_job
 from clawbot_assets.names import DEDUPE_TIMEZONE_VARIABLE, PLAYBOOK_SCHEDULES_COMPONENT
 from clawbot_assets.resources import (
@@ -107,11 +107,11 @@ def build_defs(
             restore_dedupe,
             acknowledge_contacted_twice,
             build_reconcile_job(schedules),
-            sales_dispatch_job,
+            dispatch_sales_tasks_job,
             reference_worker,
             dlq_triage,
-            ops_metrics_job,
-            oncall_handover_job,
+            publish_ops_metrics_job,
+            write_oncall_handover_job,
         ],
         schedules=[
             build_nightly_dedupe_schedule(dedupe_timezone),

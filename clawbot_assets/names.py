@@ -8,7 +8,7 @@ WHATS_LIVE_PAGE = "whats_live_page"
 SSOT_AUDIT_JOB = "ssot_audit_refresh"
 SSOT_AUDIT_SCHEDULE = "ssot_audit_schedule"
 OPS_METRICS = "ops_metrics"
-OPS_METRICS_JOB = "ops_metrics_job"
+OPS_METRICS_JOB = "publish_ops_metrics"
 OPS_METRICS_SCHEDULE = "ops_metrics_schedule"
 RECONCILE_JOB = "reconcile"
 PLAYBOOKS_CHANGE_SENSOR = "playbooks_change_sensor"
@@ -70,7 +70,7 @@ def schedule_name(slug: str) -> str:
 
 # Dispatch to the worker, the dead-letter queue and alerts (issue 9).
 SALES_DISPATCH = "sales_dispatch"
-SALES_DISPATCH_JOB = "sales_dispatch_job"
+SALES_DISPATCH_JOB = "dispatch_sales_tasks"
 SALES_DISPATCH_SCHEDULE = "sales_dispatch_schedule"
 SALES_DLQ = "sales_dlq"
 REFERENCE_WORKER_JOB = "reference_worker"
@@ -87,5 +87,5 @@ HUBSPOT_RUN_TAG = "clawbot/hubspot"
 
 # On-call (issue 19): the weekly handover summary.
 ONCALL_HANDOVER = "oncall_handover"
-ONCALL_HANDOVER_JOB = "oncall_handover_job"
+ONCALL_HANDOVER_JOB = "write_oncall_handover"
 ONCALL_HANDOVER_SCHEDULE = "oncall_handover_schedule"

@@ -51,14 +51,14 @@ ssot_audit_job = dg.define_asset_job(
     "and compare settled shadow ticks with n8n (cutover_readiness).",
 )
 
-ops_metrics_job = dg.define_asset_job(
+publish_ops_metrics_job = dg.define_asset_job(
     OPS_METRICS_JOB,
     selection=dg.AssetSelection.assets(OPS_METRICS, AIRTABLE_BUDGET),
     tags=api_tags(airtable=True),
     description="Gather the operations figures and the Airtable budget and publish them (CloudWatch when CLAWBOT_METRICS=cloudwatch).",
 )
 
-oncall_handover_job = dg.define_asset_job(
+write_oncall_handover_job = dg.define_asset_job(
     ONCALL_HANDOVER_JOB,
     selection=dg.AssetSelection.assets(ONCALL_HANDOVER),
     description="Write the weekly on-call handover from the instance's record (no external system is called).",

@@ -17,7 +17,7 @@ from clawbot_assets.resources.ssot import SsotResource
 from clawbot_assets.services.triage import run_triage, safe_text
 from clawbot_assets.services.worker import WORKER_VISIBILITY_SECONDS, run_worker
 
-sales_dispatch_job = dg.define_asset_job(
+dispatch_sales_tasks_job = dg.define_asset_job(
     SALES_DISPATCH_JOB,
     selection=dg.AssetSelection.assets(sales_dispatch),
     tags=api_tags(airtable=True, hubspot=True),

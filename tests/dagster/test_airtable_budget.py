@@ -46,15 +46,15 @@ def test_requests_are_counted_per_job_and_the_steady_state_warns(local_resources
         defs = defs_for({**local_resources, "ssot": ssot})
         assert materialize_playbooks(defs, instance).success
         sent_by_the_refresh = server.total_requests
-        record_history(store, "sales_dispatch_job", 4_000, hour)
+        record_history(store, "dispatch_sales_tasks", 4_000, hour)
         record_history(store, "nightly_dedupe", 9_000, hour)
 
-        result = defs.resolve_job_def("ops_metrics_job").execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("publish_ops_metrics").execute_in_process(instance=instance, raise_on_error=False)
 
     assert result.success
     budget = {name: value.value for name, value in result.asset_materializations_for_node(AIRTABLE_BUDGET)[0].metadata.items()}
     assert budget["requests_last_hour"] == 13_000
-    assert budget["requests_last_hour[sales_dispatch_job]"] == 4_000
+    assert budget["requests_last_hour[dispatch_sales_tasks]"] == 4_000
     assert budget["steady_state_requests"] == 4_000, "the nightly dedupe is not the steady state"
     assert budget["steady_state_share"] == round(4_000 / 18_000, 5)
     table = budget["requests_per_job_per_hour"]
@@ -62,7 +62,7 @@ def test_requests_are_counted_per_job_and_the_steady_state_warns(local_resources
     [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == Checks.AIRTABLE_BUDGET_STEADY_STATE]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     metrics = {name: value.value for name, value in result.asset_materializations_for_node("ops_metrics")[0].metadata.items()}
-    assert metrics["AirtableRequestsLastHour[Job=sales_dispatch_job]"] == 4_000
+    assert metrics["AirtableRequestsLastHour[Job=dispatch_sales_tasks]"] == 4_000
     assert metrics["AirtableSteadyStateBudgetShare"] == round(100 * 4_000 / 18_000, 3)
 
 
@@ -72,9 +72,9 @@ def test_a_steady_state_under_the_configured_share_passes(local_resources, data_
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         ssot = airtable_resource(server, data_dir, rate_limiter_url=f"sqlite:///{store}?limit=400&window=1")
         ssot.client().list_records(PLAYBOOKS_TABLE)  # creates the store
-        record_history(store, "sales_dispatch_job", 4_000, hour)
+        record_history(store, "dispatch_sales_tasks", 4_000, hour)
         defs = build_defs({**local_resources, "ssot": ssot}, playbook_schedules=dg.Definitions(), budget_warn_share=0.25)
-        result = defs.resolve_job_def("ops_metrics_job").execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("publish_ops_metrics").execute_in_process(instance=instance, raise_on_error=False)
     [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == Checks.AIRTABLE_BUDGET_STEADY_STATE]
     assert check.passed
 
@@ -83,8 +83,8 @@ def test_the_steady_state_is_the_busiest_complete_hour_without_the_nightly_dedup
     now = dt.datetime(2026, 12, 6, 10, 30, tzinfo=dt.timezone.utc)
     hour = lambda h: dt.datetime(2026, 12, 6, h, tzinfo=dt.timezone.utc)  # noqa: E731
     summary = summarise(
-        [("sales_dispatch_job", hour(3), 100), ("nightly_dedupe", hour(3), 9_000), ("playbook_run", hour(8), 700),
-         ("sales_dispatch_job", hour(8), 60), ("playbook_run", hour(9), 20), ("playbook_run", hour(10), 5_000)],
+        [("dispatch_sales_tasks", hour(3), 100), ("nightly_dedupe", hour(3), 9_000), ("playbook_run", hour(8), 700),
+         ("dispatch_sales_tasks", hour(8), 60), ("playbook_run", hour(9), 20), ("playbook_run", hour(10), 5_000)],
         now, ["nightly_dedupe"],
     )
     assert (summary.steady_state_hour, summary.steady_state_requests) == (hour(8), 760)

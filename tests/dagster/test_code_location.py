@@ -190,3 +190,15 @@ def test_every_job_runs_with_the_one_executor_set_in_definitions(local_resources
         if isinstance(node, ast.keyword) and node.arg == "executor_def"
     ]
     assert per_job == []
+
+
+def test_job_names_follow_one_convention(local_resources):
+    """No ``_job`` suffix, and no job named like an asset (the UI would read it as the asset)."""
+    from tests.dagster.helpers import defs_for
+
+    repository = defs_for(local_resources).get_repository_def()
+    jobs = {job.name for job in repository.get_all_jobs()} - {"__ASSET_JOB"}
+    assets = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
+    assert [job for job in jobs if job.endswith("_job")] == []
+    assert jobs & assets == set()
+    assert {"dispatch_sales_tasks", "publish_ops_metrics", "write_oncall_handover"} <= jobs

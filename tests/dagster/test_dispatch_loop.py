@@ -34,11 +34,11 @@ def worker(defs, instance, visibility=0):
 
 def test_the_local_loop_closes_and_a_poison_message_is_triaged(local_resources, instance):
     defs = defs_for(local_resources)
-    refused = run(defs, "sales_dispatch_job", instance)
+    refused = run(defs, "dispatch_sales_tasks", instance)
     assert not refused.success and "unique_composite_key has never been evaluated" in str(refused.all_events)
     assert run(defs, "nightly_dedupe", instance).success
 
-    dispatched = run(defs, "sales_dispatch_job", instance)
+    dispatched = run(defs, "dispatch_sales_tasks", instance)
     assert dispatched.success
     figures = metadata(dispatched)
     assert figures["dispatched"] > 0 and figures["held_for_approval"] > 0
@@ -74,7 +74,7 @@ def test_the_local_loop_closes_and_a_poison_message_is_triaged(local_resources, 
 def test_triage_marks_the_task_failed_and_a_redrive_puts_it_back(local_resources, instance):
     defs = defs_for(local_resources)
     assert run(defs, "nightly_dedupe", instance).success
-    assert run(defs, "sales_dispatch_job", instance).success
+    assert run(defs, "dispatch_sales_tasks", instance).success
     queue = local_resources["queue"].queue()
     first = queue.receive(1, visibility_timeout=0)[0]  # a worker that keeps failing on this task
     for _ in range(3):
@@ -97,7 +97,7 @@ def test_dispatch_refuses_when_the_queue_changed_after_the_check_passed(local_re
     defs = defs_for(local_resources)
     assert run(defs, "nightly_dedupe", instance).success
     instance.report_runless_asset_event(dg.AssetMaterialization("task_queue_sales"))
-    refused = run(defs, "sales_dispatch_job", instance)
+    refused = run(defs, "dispatch_sales_tasks", instance)
     assert not refused.success and "materialised after" in str(refused.all_events)
 
 
@@ -107,7 +107,7 @@ def test_with_a_clawbot_password_messages_are_signed_and_a_forged_one_reaches_th
     resources = {**local_resources, "secrets": FixedSecretsResource(values={"CLAWBOT_PASSWORD": "clawbot-pw-1"})}
     defs = defs_for(resources)
     assert run(defs, "nightly_dedupe", instance).success
-    dispatched = metadata(run(defs, "sales_dispatch_job", instance))["dispatched"]
+    dispatched = metadata(run(defs, "dispatch_sales_tasks", instance))["dispatched"]
     queued = local_resources["queue"].queue().receive(1, visibility_timeout=0)[0]
     assert "signature" in json.loads(queued.body)
     forged = json.loads(queued.body)

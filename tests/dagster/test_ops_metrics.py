@@ -29,9 +29,9 @@ def test_ops_metrics_publishes_every_metric_the_dashboards_chart(local_resources
     materialize_playbooks(defs, instance)
     run(defs, "playbook_run", instance, partition_key="warm_demo_follow_up", tags={SCHEDULED_FOR_TAG: TICK.isoformat()})
     assert run(defs, "nightly_dedupe", instance).success
-    assert run(defs, "sales_dispatch_job", instance).success
+    assert run(defs, "dispatch_sales_tasks", instance).success
     assert run(defs, "reference_worker", instance).success
-    result = run(defs, "ops_metrics_job", instance)
+    result = run(defs, "publish_ops_metrics", instance)
     assert result.success
     figures = {name: value.value for name, value in result.asset_materializations_for_node("ops_metrics")[0].metadata.items()}
     assert figures["TasksDeduplicated"] > 0 and figures["TasksCreated"] > 0 and figures["TasksSentLastHour"] > 0
@@ -46,7 +46,7 @@ def test_an_unreachable_cloudwatch_loses_the_metrics_but_not_the_run(local_resou
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     defs = defs_for({**local_resources, "metrics": CloudWatchMetricsResource(region_name="us-east-1", max_attempts=1)})
-    result = run(defs, "ops_metrics_job", instance)
+    result = run(defs, "publish_ops_metrics", instance)
     assert result.success
     figures = result.asset_materializations_for_node("ops_metrics")[0].metadata
     assert figures["published"].value == 0 and figures["lost"].value > 0

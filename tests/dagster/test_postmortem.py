@@ -57,7 +57,7 @@ def test_the_post_mortem_figures_are_the_ones_the_runs_recorded(local_resources,
     assert dedupe_figures["removed"] > 0 and dedupe_figures["duplicate_groups"] > 0
 
     assert any(run_every_playbook(defs, instance).values())
-    dispatch = run(defs, "sales_dispatch_job", instance)
+    dispatch = run(defs, "dispatch_sales_tasks", instance)
     assert dispatch.success
     (dispatch_figures,) = materialisation_metadata(dispatch, "sales_dispatch")
 

@@ -38,7 +38,7 @@ def test_an_unreadable_password_fails_the_dispatch_and_sends_nothing(backend, in
     defs = defs_for({**backend, "secrets": unreadable_secrets(how)})
     assert run(defs, "nightly_dedupe", instance).success
     before = statuses(backend)
-    dispatched = run(defs, "sales_dispatch_job", instance)
+    dispatched = run(defs, "dispatch_sales_tasks", instance)
     assert not dispatched.success
     failure = str(dispatched.all_events)
     assert "CLAWBOT_PASSWORD cannot be read" in failure and PASSWORD not in failure
@@ -49,12 +49,12 @@ def test_without_a_password_messages_go_unsigned_only_when_the_configuration_say
     monkeypatch.delenv("CLAWBOT_PASSWORD", raising=False)
     refusing = defs_for({**backend, "secrets": EnvSecretsResource()})
     assert run(refusing, "nightly_dedupe", instance).success
-    refused = run(refusing, "sales_dispatch_job", instance)
+    refused = run(refusing, "dispatch_sales_tasks", instance)
     assert not refused.success and "CLAWBOT_ALLOW_UNSIGNED=true" in str(refused.all_events)
     assert backend["queue"].queue().depth().total == 0
 
     allowing = defs_for({**backend, "secrets": UnsignedAllowedEnvSecretsResource()})
-    assert run(allowing, "sales_dispatch_job", instance).success
+    assert run(allowing, "dispatch_sales_tasks", instance).success
     assert backend["queue"].queue().depth().total > 0
 
 
@@ -64,7 +64,7 @@ def test_the_reference_worker_refuses_a_forged_unsigned_message_unless_configure
     monkeypatch.delenv("CLAWBOT_PASSWORD", raising=False)
     defs = defs_for(local_resources)
     assert run(defs, "nightly_dedupe", instance).success
-    assert run(defs, "sales_dispatch_job", instance).success
+    assert run(defs, "dispatch_sales_tasks", instance).success
     queue = local_resources["queue"].queue()
     genuine = queue.receive(1, visibility_timeout=0)[0]
     while batch := queue.receive(10, visibility_timeout=60):  # only the forged message stays

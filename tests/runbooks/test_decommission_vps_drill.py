@@ -28,7 +28,7 @@ def preconditions(operator, monkeypatch, capsys, **environ) -> tuple[int, str]:
 
 def run_jobs(defs, instance, *jobs):
     for job in jobs:
-        assert_documents(RUNBOOK, f"dagster job execute -m clawbot_assets.definitions -j {job}") if job in ("ssot_audit_refresh", "ops_metrics_job") else None
+        assert_documents(RUNBOOK, f"dagster job execute -m clawbot_assets.definitions -j {job}") if job in ("ssot_audit_refresh", "publish_ops_metrics") else None
         config = {"ops": {"consume_queue": {"config": {"visibility_timeout": 0}}}} if job == "reference_worker" else {}
         assert defs.resolve_job_def(job).execute_in_process(instance=instance, run_config=config).success, job
 
@@ -37,7 +37,7 @@ def test_the_preconditions_fail_on_the_demo_and_hold_after_the_cut_over(operator
     fake_credentials(monkeypatch)
     resources = local_resources(str(operator.data))
     with operator.instance() as instance:
-        run_jobs(defs_for(resources), instance, "ssot_audit_refresh", "ops_metrics_job")
+        run_jobs(defs_for(resources), instance, "ssot_audit_refresh", "publish_ops_metrics")
     code, out = preconditions(operator, monkeypatch, capsys)
     assert code == 1
     assert "FAIL Renewal Reminder — 30 Days: Scheduler is n8n, not dagster" in out
@@ -54,7 +54,7 @@ def test_the_preconditions_fail_on_the_demo_and_hold_after_the_cut_over(operator
         queue = SqsQueueResource(queue_url=sqs.queue_url, dlq_url=sqs.dlq_url, region_name=REGION)
         defs = defs_for({**resources, "queue": queue}, snapshot=snapshot)
         with operator.instance() as instance:
-            run_jobs(defs, instance, "nightly_dedupe", "sales_dispatch_job", "reference_worker", "ops_metrics_job", "ssot_audit_refresh")
+            run_jobs(defs, instance, "nightly_dedupe", "dispatch_sales_tasks", "reference_worker", "publish_ops_metrics", "ssot_audit_refresh")
         code, out = preconditions(operator, monkeypatch, capsys, CLAWBOT_QUEUE="sqs",
                                   CLAWBOT_QUEUE_URL=sqs.queue_url, CLAWBOT_DLQ_URL=sqs.dlq_url)
     assert (code, out.strip()) == (0, "all preconditions hold: the VPS can go")

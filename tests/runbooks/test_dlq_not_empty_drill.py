@@ -24,7 +24,7 @@ def test_the_dlq_runbook_empties_the_dlq_and_the_task_is_sent(operator, caplog):
     defs = defs_for(resources)
     sensor = build_dlq_depth_sensor(threshold=0, ui_url="http://ui")
     with operator.instance() as instance:
-        for job in ("nightly_dedupe", "sales_dispatch_job"):
+        for job in ("nightly_dedupe", "dispatch_sales_tasks"):
             assert defs.resolve_job_def(job).execute_in_process(instance=instance).success
         queue, dlq = resources["queue"].queue(), resources["queue"].dead_letter()
         poisoned = queue.receive(1, visibility_timeout=0)[0]  # a worker that keeps failing on this task

@@ -39,7 +39,7 @@ def test_rotation_is_used_by_the_next_run_and_never_shown(operator, monkeypatch,
         worker_config = {"ops": {"consume_queue": {"config": {"visibility_timeout": 0}}}}
         queue = resources["queue"].queue()
         with operator.instance() as instance:
-            for job in ("nightly_dedupe", "sales_dispatch_job"):
+            for job in ("nightly_dedupe", "dispatch_sales_tasks"):
                 assert defs.resolve_job_def(job).execute_in_process(instance=instance).success
             assert parse_message(queue.receive(1, visibility_timeout=0)[0].body, OLD)
 
@@ -54,7 +54,7 @@ def test_rotation_is_used_by_the_next_run_and_never_shown(operator, monkeypatch,
             ssot = resources["ssot"].client()
             held = [r["id"] for r in ssot.list_records(TASKS_TABLE) if r["fields"].get("Status") == "pending"][:5]
             ssot.update(TASKS_TABLE, [(record_id, {"Status": "approved"}) for record_id in held])
-            dispatch = defs.resolve_job_def("sales_dispatch_job").execute_in_process(instance=instance)
+            dispatch = defs.resolve_job_def("dispatch_sales_tasks").execute_in_process(instance=instance)
             assert dispatch.success
             bodies = [m.body for m in queue.receive(10, visibility_timeout=0)]
             assert bodies, "the approved tasks were dispatched"

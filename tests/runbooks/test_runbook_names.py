@@ -42,7 +42,7 @@ OPERATOR_DOCS = [RUNBOOKS / f"{page}.md" for page in PAGES] + [ROOT / "README.md
 def test_every_name_an_operator_page_gives_exists(doc, repository):
     """The runbooks, the README and the manual in docs/ (cut-over, deploying, operating, configuration, UI tour)."""
     page, text = doc.name, doc.read_text()
-    for job in re.findall(r"dagster job (?:execute|launch) .*?-j ([a-z_]+)", text):
+    for job in re.findall(r"dagster job (?:execute|launch) .*?-j ([a-z_]+)", text) + re.findall(r"\bjobs? `([a-z_]+)`", text):
         assert repository.has_job(job), f"{page}: no job {job}"
     assert "--config-json" not in "".join(re.findall(r"dagster job execute[^\n]*(?:\\\n[^\n]*)*", text)), f"{page}: job execute takes -c files only"
     for schedule in re.findall(r"dagster schedule (?:start|stop) ([a-z_]+)\b(?!<)", text):
