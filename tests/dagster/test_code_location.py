@@ -202,3 +202,27 @@ def test_job_names_follow_one_convention(local_resources):
     assert [job for job in jobs if job.endswith("_job")] == []
     assert jobs & assets == set()
     assert {"dispatch_sales_tasks", "publish_ops_metrics", "write_oncall_handover"} <= jobs
+
+
+def test_every_beta_or_preview_api_loading_raises_is_listed_in_decisions(monkeypatch, tmp_path):
+    """Loading the code location (and the AWS secrets backend) raises beta warnings only for APIs
+    docs/decisions.md lists under "Beta and preview APIs we rely on"."""
+    import re
+    import warnings
+
+    from clawbot_assets.resources import secrets_from_env
+
+    monkeypatch.setenv("CLAWBOT_DATA_DIR", str(tmp_path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        defs().get_repository_def()
+        secrets_from_env({"CLAWBOT_SECRETS": "aws", "CLAWBOT_SECRET_ID": "clawbot"})
+    subjects = {
+        re.search(r"`([^`]+)`", str(warning.message)).group(1)
+        for warning in caught
+        if issubclass(warning.category, (dg.BetaWarning, dg.PreviewWarning))
+    }
+    assert {"owners", "SecretsManagerResource"} <= subjects
+    decisions = (Path(__file__).resolve().parents[2] / "docs" / "decisions.md").read_text()
+    section = decisions.split("## Beta and preview APIs we rely on", 1)[1].split("\n## ", 1)[0]
+    assert [subject for subject in sorted(subjects) if f"`{subject}`" not in section] == []
