@@ -1,0 +1,68 @@
+"""The run queue of both instances: Dagster's ``QueuedRunCoordinator``, plus the API tags.
+
+The queue limits runs by tag (``concurrency.runs.tag_concurrency_limits``: ``clawbot/airtable``,
+``clawbot/hubspot``). Jobs carry those tags (``run_tags.py``), but a materialisation launched
+from the asset catalog, a backfill of assets or ``dg launch --assets`` runs under Dagster's
+implicit asset job, which has no tags, and Dagster 1.13 has no way to attach run tags to an
+asset. So the coordinator adds them when a run is submitted, whoever submits it (the webserver,
+the daemon's schedules, sensors and backfills, the CLI), before the run enters the queue: a run
+gets ``clawbot/airtable`` if a step it executes requires the ``ssot`` resource and
+``clawbot/hubspot`` if one requires ``crm``. What the steps require is read from the snapshots
+Dagster stores with every run, so the tags follow the code, not a list kept by hand.
+
+Runs executed in process (``execute_in_process``, ``dagster job execute``) never pass the queue
+and keep their job's tags only. ``docs/decisions.md`` says why this and not pools at run
+granularity.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from clawbot_assets.run_tags import api_tags_for_resources
+
+
+def required_resources_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[str]:
+    """The resource keys required by the ops of the steps ``run`` executes."""
+    if not (run.execution_plan_snapshot_id and run.job_snapshot_id):
+        return set()
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    job = instance.get_job_snapshot(run.job_snapshot_id)
+    to_execute = set(plan.step_keys_to_execute)
+    handles = {step.node_handle_id for step in plan.steps if step.key in to_execute}
+    op_defs = {op.name: op for op in job.node_defs_snapshot.op_def_snaps}
+    graph_defs = {graph.name: graph for graph in job.node_defs_snapshot.graph_def_snaps}
+    keys: set[str] = set()
+    for handle in handles:
+        definition = _node_def_name(handle, job.dep_structure_snapshot, graph_defs)
+        if definition in op_defs:
+            keys |= set(op_defs[definition].required_resource_keys)
+    return keys
+
+
+def _node_def_name(handle: str, structure, graph_defs) -> str | None:
+    """The definition of the node at ``handle`` ("graph.op" for an op inside a graph)."""
+    definition = None
+    for name in handle.split("."):
+        invocation = next((node for node in structure.node_invocation_snaps if node.node_name == name), None)
+        if invocation is None:
+            return None
+        definition = invocation.node_def_name
+        if definition in graph_defs:
+            structure = graph_defs[definition].dep_structure_snapshot
+    return definition
+
+
+class ApiTaggingRunCoordinator(dg.QueuedRunCoordinator):
+    """``QueuedRunCoordinator`` that tags each submitted run with the APIs its steps talk to."""
+
+    def submit_run(self, context: dg.SubmitRunContext) -> dg.DagsterRun:
+        run = context.dagster_run
+        wanted = api_tags_for_resources(required_resources_of_run(self._instance, run))
+        missing = {key: value for key, value in wanted.items() if run.tags.get(key) != value}
+        if missing:
+            self._instance.add_run_tags(run.run_id, missing)
+            tagged = self._instance.get_run_by_id(run.run_id)
+            assert tagged is not None
+            context = dg.SubmitRunContext(tagged, context.workspace)
+        return super().submit_run(context)
