@@ -70,7 +70,7 @@ def workspace(request, data_dir, monkeypatch):
     instance = request.getfixturevalue(request.param)
     monkeypatch.setenv("CLAWBOT_TEST_DATA_DIR", str(data_dir))
     origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(module_name="tests.deploy.catalog_location", attribute="defs"), location_name=LOCATION
+        LoadableTargetOrigin(module_name="tests.dagster.demo_location", attribute="defs"), location_name=LOCATION
     )
     with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as context:
         yield context
