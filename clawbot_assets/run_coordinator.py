@@ -2,16 +2,15 @@
 
 The queue limits runs by tag (``concurrency.runs.tag_concurrency_limits``: ``clawbot/airtable``,
 ``clawbot/hubspot``). Jobs carry those tags (``run_tags.py``), but a materialisation launched
-from the asset catalog, a backfill of assets or ``dg launch --assets`` runs under Dagster's
-implicit asset job, which has no tags, and Dagster 1.13 has no way to attach run tags to an
-asset. So the coordinator adds them when a run is submitted, whoever submits it (the webserver,
+from the asset catalog or a backfill of assets runs under Dagster's implicit asset job, which
+has no tags, and Dagster 1.13 has no way to attach run tags to an asset. So the coordinator adds them when a run is submitted, whoever submits it (the webserver,
 the daemon's schedules, sensors and backfills, the CLI), before the run enters the queue: a run
 gets ``clawbot/airtable`` if a step it executes requires the ``ssot`` resource and
 ``clawbot/hubspot`` if one requires ``crm``. What the steps require is read from the snapshots
 Dagster stores with every run, so the tags follow the code, not a list kept by hand.
 
-Runs executed in process (``execute_in_process``, ``dagster job execute``) never pass the queue
-and keep their job's tags only. ``docs/decisions.md`` says why this and not pools at run
+Runs executed in process (``execute_in_process``, ``dg launch``, ``dagster job execute``) never
+pass the queue and keep their job's tags only. ``docs/decisions.md`` says why this and not pools at run
 granularity.
 """
 
@@ -19,7 +18,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from clawbot_assets.dagster_warnings import silence_internal_beta_warnings
 from clawbot_assets.run_tags import api_tags_for_resources
+
+# The daemon and the webserver import this module when they load the instance.
+silence_internal_beta_warnings()
 
 
 def required_resources_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[str]:
