@@ -13,8 +13,10 @@ none of which this project can act on:
 
 Each filter names the category, the module that warns and the message, so a BetaWarning
 anywhere else, about anything else, and every DeprecationWarning still show. Installed when
-``clawbot_assets.definitions`` or the instance's run coordinator is imported, which is how
-each of those processes starts.
+``clawbot_assets.definitions``, the instance's run coordinator or its log formatter is
+imported, which is how each of those processes starts. A step subprocess of a multiprocess run
+builds its log handlers before importing any of these, so it still prints the yaml-logging
+warning once (docs/decisions.md).
 """
 
 from __future__ import annotations
