@@ -6,7 +6,11 @@ from typing import Mapping
 
 import dagster as dg
 
-from clawbot_assets.assets.airtable_budget import build_airtable_budget
+from clawbot_assets.instance.dagster_warnings import silence_internal_beta_warnings
+
+silence_internal_beta_warnings()
+
+from clawbot_assets.assets.airtable_budget import build_airtable_budget  # noqa: E402 (the filters first)
 from clawbot_assets.assets.cutover_readiness import cutover_readiness
 from clawbot_assets.assets.hubspot import hubspot_deal_pipelines
 from clawbot_assets.assets.live_page import whats_live_page

@@ -13,6 +13,8 @@ export CLAWBOT_ALLOW_UNSIGNED="${CLAWBOT_ALLOW_UNSIGNED:-true}"
 .venv/bin/dg utils refresh-defs-state
 # Validate the playbooks once now, so their checks show at once (the schedule does it hourly).
 # On the demo, two checks fail on purpose: the broken COLD playbooks.
-.venv/bin/dagster job execute -m clawbot_assets.definitions -j playbooks_refresh >/dev/null 2>&1 \
+.venv/bin/dg launch --job playbooks_refresh >/dev/null 2>&1 \
   || echo "playbooks_refresh failed: open the Runs page in the UI to see why"
-exec .venv/bin/dagster dev -w workspace.yaml -h "${DAGSTER_HOST:-127.0.0.1}" -p "${DAGSTER_PORT:-3000}"
+# The webserver and the daemon, on the code location pyproject.toml names ([tool.dg.project]:
+# location clawbot, as in workspace.yaml, which deployments and `dagster` commands still use).
+exec .venv/bin/dg dev -h "${DAGSTER_HOST:-127.0.0.1}" -p "${DAGSTER_PORT:-3000}"

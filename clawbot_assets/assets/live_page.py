@@ -27,11 +27,14 @@ def whats_live_page(context: dg.AssetExecutionContext, live_page: LivePageResour
     rows = latest_audit_rows(context.instance)
     generated = dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes")
     html_path, markdown_path = live_page.write(render_html(rows, generated), render_markdown(rows, generated))
+    # The page itself first: the UI opens markdown metadata in a wide dialog (Show Markdown), and
+    # the event log keeps it. The files' paths are text, not links: a browser refuses file://
+    # links from the UI's http page, and on Fargate the files die with the run's task.
     return dg.MaterializeResult(
         metadata={
+            "preview": dg.MetadataValue.md(render_markdown(rows, generated)),
+            "broken": dg.MetadataValue.int(sum(state(row) == "BROKEN" for row in rows)),
             "page": dg.MetadataValue.path(str(html_path)),
             "markdown": dg.MetadataValue.path(str(markdown_path)),
-            "broken": dg.MetadataValue.int(sum(state(row) == "BROKEN" for row in rows)),
-            "preview": dg.MetadataValue.md(render_markdown(rows, generated)),
         }
     )

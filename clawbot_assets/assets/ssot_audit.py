@@ -7,6 +7,7 @@ import dagster as dg
 
 from clawbot_assets.assets.audit_facts import gather_audit
 from clawbot_assets.domain.audit import N8N_SCHEDULE_NEVER_FIRES, AuditReport, PlaybookAudit, dagster_words, n8n_runs_words, n8n_words
+from clawbot_assets.domain.audit_summary import report_markdown, summary_rows
 from clawbot_assets.names import AIRTABLE_POOL, PLAYBOOKS, SSOT_AUDIT, Checks
 from clawbot_assets.resources.n8n import N8nResource
 from clawbot_assets.resources.ssot import SsotResource
@@ -28,6 +29,13 @@ AUDIT_COLUMNS = [
     ("observed_status", "string", "the Status the facts show; reconcile writes it back"),
 ]
 AUDIT_TABLE_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(name, kind, description=text or None) for name, kind, text in AUDIT_COLUMNS])
+SUMMARY_TABLE_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("state", "string", description="BROKEN, UNKNOWN (n8n could not be read) or OK"),
+        dg.TableColumn("playbook", "string"),
+        dg.TableColumn("owner", "string", description="the playbook's Owner; what is wrong and the fix are in report"),
+    ]
+)
 
 
 def _when(value) -> str:
@@ -85,9 +93,14 @@ def build_ssot_audit(schedules: Sequence[dg.ScheduleDefinition]) -> dg.AssetsDef
 
 
 def audit_metadata(report: AuditReport, n8n_backend: str) -> dict[str, dg.MetadataValue]:
+    """In the order the UI lists them: what a person reads first (``report``, every fact in
+    markdown, opened wide by *Show Markdown*; ``summary``, a table narrow enough for the UI's
+    value column), the counts, and last ``audit``, the full table that the what's-live page, the
+    post-mortem and scripts read (``domain/audit_summary.py`` says why it is not enough in the UI)."""
     rows = audit_rows(report)
     return {
-        "audit": dg.MetadataValue.table([dg.TableRecord(row) for row in rows], schema=AUDIT_TABLE_SCHEMA),
+        "report": dg.MetadataValue.md(report_markdown(rows)),
+        "summary": dg.MetadataValue.table([dg.TableRecord(row) for row in summary_rows(rows)], schema=SUMMARY_TABLE_SCHEMA),
         "playbooks": dg.MetadataValue.int(len(rows)),
         "broken": dg.MetadataValue.int(sum(bool(a.findings) for a in report.playbooks)),
         "findings_by_check": dg.MetadataValue.json(
@@ -101,4 +114,5 @@ def audit_metadata(report: AuditReport, n8n_backend: str) -> dict[str, dg.Metada
         "schedule_drift_check": dg.MetadataValue.text(
             f"{PLAYBOOKS} › {Checks.SCHEDULES_MATCH_SSOT}: whether the loaded schedules match the SSOT (Catalog → {PLAYBOOKS} → Checks)"
         ),
+        "audit": dg.MetadataValue.table([dg.TableRecord(row) for row in rows], schema=AUDIT_TABLE_SCHEMA),
     }

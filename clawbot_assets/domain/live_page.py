@@ -19,7 +19,8 @@ def state(row: Row) -> str:
     return "UNKNOWN" if verdict.startswith("unknown") else "BROKEN"
 
 
-def _ordered(rows: Sequence[Row]) -> list[Row]:
+def ordered(rows: Sequence[Row]) -> list[Row]:
+    """Broken first, then unknown, then ok; by playbook within each."""
     rank = {"BROKEN": 0, "UNKNOWN": 1, "OK": 2}
     return sorted(rows, key=lambda row: (rank[state(row)], str(row.get("playbook"))))
 
@@ -38,7 +39,7 @@ def render_markdown(rows: Sequence[Row], generated_at: str) -> str:
         "| state | playbook | owner | tier | scheduler | schedule | last Dagster run | last n8n execution | next run | verdict | fix |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in _ordered(rows):
+    for row in ordered(rows):
         cells = [state(row), row.get("playbook"), row.get("owner"), row.get("tier"), row.get("scheduler"), _schedule(row),
                  row.get("last_run"), row.get("last_n8n_execution") or "unknown", row.get("next_tick"), row.get("verdict"), row.get("fix") or ""]
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
@@ -57,7 +58,7 @@ tr.BROKEN { background: #fde8e8; } tr.UNKNOWN { background: #fff6db; } tr.OK { b
 def render_html(rows: Sequence[Row], generated_at: str) -> str:
     broken = sum(state(row) == "BROKEN" for row in rows)
     body = []
-    for row in _ordered(rows):
+    for row in ordered(rows):
         label = state(row)
         fix = f'<div class="fix">Fix: {html.escape(str(row.get("fix")))}</div>' if row.get("fix") else ""
         cells = [

@@ -195,3 +195,34 @@ def code_server_load_error(port: int, host: str = "127.0.0.1") -> str | None:
 
     response = deserialize_value(DagsterGrpcClient(port=port, host=host).list_repositories())
     return response.message if isinstance(response, SerializableErrorInfo) else None
+
+
+def required_resources_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[str]:
+    """The resource keys required by the ops of the steps ``run`` executes."""
+    if not (run.execution_plan_snapshot_id and run.job_snapshot_id):
+        return set()
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    job = instance.get_job_snapshot(run.job_snapshot_id)
+    to_execute = set(plan.step_keys_to_execute)
+    handles = {step.node_handle_id for step in plan.steps if step.key in to_execute}
+    op_defs = {op.name: op for op in job.node_defs_snapshot.op_def_snaps}
+    graph_defs = {graph.name: graph for graph in job.node_defs_snapshot.graph_def_snaps}
+    keys: set[str] = set()
+    for handle in handles:
+        definition = _node_def_name(handle, job.dep_structure_snapshot, graph_defs)
+        if definition in op_defs:
+            keys |= set(op_defs[definition].required_resource_keys)
+    return keys
+
+
+def _node_def_name(handle: str, structure, graph_defs) -> str | None:
+    """The definition of the node at ``handle`` ("graph.op" for an op inside a graph)."""
+    definition = None
+    for name in handle.split("."):
+        invocation = next((node for node in structure.node_invocation_snaps if node.node_name == name), None)
+        if invocation is None:
+            return None
+        definition = invocation.node_def_name
+        if definition in graph_defs:
+            structure = graph_defs[definition].dep_structure_snapshot
+    return definition

@@ -29,7 +29,12 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from clawbot_assets.instance.dagster_warnings import silence_internal_beta_warnings
 from clawbot_assets.names import PLAYBOOK_RUN_JOB, PLAYBOOK_TAG
+
+# The instance imports this formatter when it builds a run's log handlers, in processes that
+# may not import the code location first (``dg launch --assets``).
+silence_internal_beta_warnings()
 
 _TASK = re.compile(r" \[task (?P<key>[^\]]+)\]$")
 PARTITION_TAG = "dagster/partition"

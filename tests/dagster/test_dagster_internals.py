@@ -167,6 +167,29 @@ def test_add_run_tags(instance):
     assert instance.get_run_by_id(result.run_id).tags["clawbot/skipped"] == "not Enabled"
 
 
+def test_required_resources_of_run_reads_the_steps_it_executes(instance):
+    @dg.op(required_resource_keys={"ssot"})
+    def reads_airtable():
+        return 1
+
+    @dg.op(required_resource_keys={"crm"})
+    def reads_hubspot(value):
+        return value
+
+    @dg.graph
+    def nested(value):
+        return reads_hubspot(value)
+
+    @dg.job(resource_defs={"ssot": dg.ResourceDefinition.none_resource(), "crm": dg.ResourceDefinition.none_resource()})
+    def both():
+        nested(reads_airtable())
+
+    whole = both.execute_in_process(instance=instance)
+    assert internals.required_resources_of_run(instance, instance.get_run_by_id(whole.run_id)) == {"ssot", "crm"}
+    only_first = both.execute_in_process(instance=instance, op_selection=["reads_airtable"])
+    assert internals.required_resources_of_run(instance, instance.get_run_by_id(only_first.run_id)) == {"ssot"}
+
+
 @dg.asset
 def checked():
     return 1

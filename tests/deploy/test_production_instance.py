@@ -12,6 +12,7 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 
 from clawbot_assets.instance.pool_guard import airtable_pool_limit
 from clawbot_assets.names import AIRTABLE_RUN_TAG, HUBSPOT_RUN_TAG, PLAYBOOK_PARTITIONS
+from clawbot_assets.instance.run_coordinator import ApiTaggingRunCoordinator
 from tests.dagster.helpers import defs_for, materialize_playbooks
 from tests.deploy.production_home import (
     closed_port,
@@ -51,7 +52,7 @@ def test_the_production_instance_loads_with_postgres_the_queue_and_the_ecs_launc
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
         coordinator = instance.run_coordinator
-        assert type(coordinator).__name__ == "QueuedRunCoordinator"
+        assert isinstance(coordinator, dg.QueuedRunCoordinator) and isinstance(coordinator, ApiTaggingRunCoordinator)
         queue = instance.get_concurrency_config().run_queue_config  # what the queue daemon applies
         assert queue.max_concurrent_runs == 4
         limits = {limit["key"]: limit["limit"] for limit in queue.tag_concurrency_limits}

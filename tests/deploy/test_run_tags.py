@@ -20,8 +20,8 @@ def required_resources(job) -> set[str]:
 
 def test_every_job_needing_the_ssot_or_crm_carries_its_tag_and_no_other_does(local_resources):
     jobs = [job for job in defs_for(local_resources).get_repository_def().get_all_jobs()
-            # Dagster's implicit job for ad-hoc materialisations has no tags of its own
-            # (docs/deploying.md says what that means).
+            # Dagster's implicit job for ad-hoc materialisations has no tags of its own: the
+            # run coordinator tags its runs (test_catalog_runs_queue.py).
             if not job.name.startswith("__")]
     assert len(jobs) >= 12
     for job in jobs:

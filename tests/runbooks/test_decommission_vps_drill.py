@@ -28,7 +28,7 @@ def preconditions(operator, monkeypatch, capsys, **environ) -> tuple[int, str]:
 
 def run_jobs(defs, instance, *jobs):
     for job in jobs:
-        assert_documents(RUNBOOK, f"dagster job execute -m clawbot_assets.definitions -j {job}") if job in ("ssot_audit_refresh", "publish_ops_metrics") else None
+        assert_documents(RUNBOOK, f"dg launch --job {job}") if job in ("ssot_audit_refresh", "publish_ops_metrics") else None
         config = {"ops": {"consume_queue": {"config": {"visibility_timeout": 0}}}} if job == "reference_worker" else {}
         assert defs.resolve_job_def(job).execute_in_process(instance=instance, run_config=config).success, job
 

@@ -18,7 +18,7 @@ KEY = "n8n_api_key_runbook_drill"
 
 
 def single_scheduler(defs, instance):
-    assert_documents(RUNBOOK, "dagster job execute -m clawbot_assets.definitions -j ssot_audit_refresh")
+    assert_documents(RUNBOOK, "dg launch --job ssot_audit_refresh")
     result = defs.resolve_job_def("ssot_audit_refresh").execute_in_process(instance=instance)
     [check] = [c for c in result.get_asset_check_evaluations() if c.check_name == "single_scheduler"]
     return check

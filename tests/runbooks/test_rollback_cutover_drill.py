@@ -45,7 +45,7 @@ def set_scheduler(resources, value: str) -> None:
 
 
 def scheduling_offenders(defs, instance) -> dict[str, dict]:
-    assert_documents(RUNBOOK, "dagster job execute -m clawbot_assets.definitions -j ssot_audit_refresh")
+    assert_documents(RUNBOOK, "dg launch --job ssot_audit_refresh")
     result = defs.resolve_job_def("ssot_audit_refresh").execute_in_process(instance=instance)
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     return {name: checks[name].metadata["offenders"].value for name in SCHEDULING_CHECKS}

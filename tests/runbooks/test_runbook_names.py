@@ -4,6 +4,7 @@ job, schedule, sensor, check and alarm it names exists in the code location."""
 import json
 import re
 
+import dagster as dg
 import pytest
 
 from clawbot_assets import names
@@ -42,8 +43,11 @@ OPERATOR_DOCS = [RUNBOOKS / f"{page}.md" for page in PAGES] + [ROOT / "README.md
 def test_every_name_an_operator_page_gives_exists(doc, repository):
     """The runbooks, the README and the manual in docs/ (cut-over, deploying, operating, configuration, UI tour)."""
     page, text = doc.name, doc.read_text()
-    for job in re.findall(r"dagster job (?:execute|launch) .*?-j ([a-z_]+)", text) + re.findall(r"\bjobs? `([a-z_]+)`", text):
+    jobs = re.findall(r"dagster job (?:execute|launch) .*?-j ([a-z_]+)", text) + re.findall(r"dg launch --job ([a-z_]+)", text)
+    for job in jobs + re.findall(r"\bjobs? `([a-z_]+)`", text):
         assert repository.has_job(job), f"{page}: no job {job}"
+    for asset in re.findall(r"dg launch --assets ([a-z_]+)\b(?!>)", text):
+        assert dg.AssetKey(asset) in repository.assets_defs_by_key, f"{page}: no asset {asset}"
     assert "--config-json" not in "".join(re.findall(r"dagster job execute[^\n]*(?:\\\n[^\n]*)*", text)), f"{page}: job execute takes -c files only"
     for schedule in re.findall(r"dagster schedule (?:start|stop) ([a-z_]+)\b(?!<)", text):
         assert repository.has_schedule_def(schedule), f"{page}: no schedule {schedule}"
