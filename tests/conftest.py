@@ -114,3 +114,43 @@ def spans():
     tracing.configure(exporter, processor_factory=SimpleSpanProcessor)
     yield exporter
     tracing.configure()
+
+
+#: Seconds each test module took in the last complete run, kept in pytest's cache.
+DURATIONS_KEY = "clawbot/module_seconds"
+#: This run's seconds per module (setup, call and teardown of each of its tests).
+_durations: dict[str, float] = {}
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+#: Without timings (a fresh clone): these folders' tests start CLIs, servers and drills.
+SLOW_FOLDERS = ("tests/runbooks/", "tests/deploy/")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slowest modules first (by the last run's timings, in pytest's cache; without any, the
+    SLOW_FOLDERS): with xdist the long drills and servers start at once on every worker instead
+    of ending the run on one of them while the others idle. The order within a module is kept,
+    so module fixtures are made once."""
+    seconds = config.cache.get(DURATIONS_KEY, {}) if getattr(config, "cache", None) else {}
+    if seconds:
+        items.sort(key=lambda item: -seconds.get(_module_of(item.nodeid), 0.0))
+    else:
+        items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FOLDERS))
+
+
+def pytest_runtest_logreport(report):
+    module = _module_of(report.nodeid)
+    _durations[module] = _durations.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Records the modules' timings (in the controller, which sees every worker's reports)."""
+    if hasattr(session.config, "workerinput") or not getattr(session.config, "cache", None) or not _durations:
+        return
+    known = session.config.cache.get(DURATIONS_KEY, {})
+    session.config.cache.set(DURATIONS_KEY, {**known, **_durations})
+
