@@ -1,9 +1,33 @@
-import dagster as dg
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from clawbot_assets.resources import local_resources as local_resources_for
 from clawbot_assets.resources.ssot import AirtableSsotResource
 from tests.fakes.secrets import FixedSecretsResource
+from tests.instances import instance_for_test
+
+#: Where temporary files go when nobody chose: memory, not disk.
+MEMORY_TMP = "/dev/shm"
+#: The suite writes a few hundred MB of temporary files (Dagster homes, SQLite stores, charts).
+MEMORY_TMP_MINIMUM = 2 * 1024**3
+
+
+def pytest_configure(config):
+    """Temporary files (pytest's tmp_path, Dagster homes, SQLite stores, the subprocesses' own)
+    in memory when the machine has a tmpfs: the tests commit to SQLite thousands of times, and
+    each commit's fsync on disk costs ten times the commit. Semantics are unchanged (a crash of
+    a process, which is what the tests simulate, behaves the same on tmpfs). Set before xdist
+    starts its workers, so that they and every subprocess inherit it; TMPDIR set by the caller
+    wins."""
+    if os.environ.get("TMPDIR") or not os.path.isdir(MEMORY_TMP) or not os.access(MEMORY_TMP, os.W_OK):
+        return
+    if shutil.disk_usage(MEMORY_TMP).free < MEMORY_TMP_MINIMUM:
+        return  # a container's default 64 MB /dev/shm would fill up: stay on disk
+    os.environ["TMPDIR"] = MEMORY_TMP
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 
 @pytest.fixture
@@ -18,7 +42,7 @@ def local_resources(data_dir):
 
 @pytest.fixture
 def instance():
-    with dg.instance_for_test() as test_instance:
+    with instance_for_test() as test_instance:
         yield test_instance
 
 
@@ -95,3 +119,43 @@ def spans():
     tracing.configure(exporter, processor_factory=SimpleSpanProcessor)
     yield exporter
     tracing.configure()
+
+
+#: Seconds each test module took in the last complete run, kept in pytest's cache.
+DURATIONS_KEY = "clawbot/module_seconds"
+#: This run's seconds per module (setup, call and teardown of each of its tests).
+_durations: dict[str, float] = {}
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+#: Without timings (a fresh clone): these folders' tests start CLIs, servers and drills.
+SLOW_FOLDERS = ("tests/runbooks/", "tests/deploy/")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slowest modules first (by the last run's timings, in pytest's cache; without any, the
+    SLOW_FOLDERS): with xdist the long drills and servers start at once on every worker instead
+    of ending the run on one of them while the others idle. The order within a module is kept,
+    so module fixtures are made once."""
+    seconds = config.cache.get(DURATIONS_KEY, {}) if getattr(config, "cache", None) else {}
+    if seconds:
+        items.sort(key=lambda item: -seconds.get(_module_of(item.nodeid), 0.0))
+    else:
+        items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FOLDERS))
+
+
+def pytest_runtest_logreport(report):
+    module = _module_of(report.nodeid)
+    _durations[module] = _durations.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Records the modules' timings (in the controller, which sees every worker's reports)."""
+    if hasattr(session.config, "workerinput") or not getattr(session.config, "cache", None) or not _durations:
+        return
+    known = session.config.cache.get(DURATIONS_KEY, {})
+    session.config.cache.set(DURATIONS_KEY, {**known, **_durations})
+

@@ -16,6 +16,7 @@ from clawbot_assets.resources.ssot import LocalSsotResource
 from tests.conftest import BASE_ID, TOKEN, airtable_resource
 from tests.dagster.helpers import defs_for, table_state
 from tests.fakes.airtable_server import FakeAirtable
+from tests.instances import instance_for_test
 
 
 ARCHIVE_TABLE = "task_queue_sales_archive"
@@ -175,7 +176,7 @@ def test_deleting_the_data_dir_between_nightly_runs_changes_no_result(tmp_path, 
     """Production runs are fresh containers: everything the dedupe needs is in Dagster's
     storage and in Airtable, so losing the local cache costs a full pass and nothing else."""
     data_dir = tmp_path / "data"
-    with FakeAirtable(token=TOKEN, rate_limit=1000) as server, dg.instance_for_test() as instance:
+    with FakeAirtable(token=TOKEN, rate_limit=1000) as server, instance_for_test() as instance:
         server.seed(BASE_ID, "Playbooks", playbook_records())
         server.seed(BASE_ID, TASKS_TABLE, backlog_records())
         ssot = airtable_resource(server, data_dir, archive_dir=None, archive_table=ARCHIVE_TABLE)

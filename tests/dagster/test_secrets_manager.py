@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import boto3
-import dagster as dg
 import pytest
 from dagster_aws.secretsmanager import SecretsManagerResource
 from moto import mock_aws
@@ -17,6 +16,7 @@ from clawbot_assets.resources.secrets_aws import AwsSecretsManagerSecretsResourc
 from tests.conftest import BASE_ID, airtable_resource
 from tests.dagster.helpers import defs_for
 from tests.fakes.airtable_server import FakeAirtable
+from tests.instances import instance_for_test
 
 SECRET_ID = "clawbot/prod"
 FIRST, ROTATED = "patFIRSTsecretVALUE0001", "patROTATEDsecretVALUE0002"
@@ -40,7 +40,7 @@ def test_a_rotated_secret_is_used_by_the_next_run_and_no_value_is_stored(aws, tm
     secrets = AwsSecretsManagerSecretsResource(secretsmanager=SecretsManagerResource(), secret_id=SECRET_ID)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with FakeAirtable(token=FIRST, rate_limit=1000) as server, dg.instance_for_test(temp_dir=str(home)) as instance:
+    with FakeAirtable(token=FIRST, rate_limit=1000) as server, instance_for_test(temp_dir=str(home)) as instance:
         server.seed(BASE_ID, PLAYBOOKS_TABLE, playbook_records())
         defs = defs_for({**local_resources(str(tmp_path / "data")), "ssot": airtable_resource(server, tmp_path, secrets=secrets)})
         job = defs.resolve_job_def("playbooks_refresh")

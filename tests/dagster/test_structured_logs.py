@@ -4,11 +4,11 @@ where they apply, through the handler the instance's dagster.yaml installs."""
 import json
 from pathlib import Path
 
-import dagster as dg
 import yaml
 
 from clawbot_assets.names import SCHEDULED_FOR_TAG
 from tests.dagster.helpers import TICK, defs_for, materialize_playbooks
+from tests.instances import instance_for_test
 
 LOCAL_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "dagster.local.yaml"
 
@@ -17,7 +17,7 @@ def test_a_playbook_run_logs_json_lines_with_run_playbook_and_task(local_resourc
     config = yaml.safe_load(LOCAL_CONFIG.read_text())["python_logs"]
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".dagster_home").mkdir()
-    with dg.instance_for_test(overrides={"python_logs": config}) as instance:
+    with instance_for_test(overrides={"python_logs": config}) as instance:
         defs = defs_for(local_resources)
         materialize_playbooks(defs, instance)
         result = defs.resolve_job_def("playbook_run").execute_in_process(

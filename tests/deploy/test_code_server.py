@@ -14,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+import grpc
 from dockerfile_parse import DockerfileParser
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.deploy.production_home import closed_port, drop_database, fresh_database, postgres_environment, production_home
 from tests.deploy.test_dockerfile import DOCKERFILE, healthcheck_command
@@ -67,12 +69,26 @@ class CodeServer:
     def check(self, command: list[str]) -> subprocess.CompletedProcess:
         return subprocess.run(on_port(command, self.port), cwd=REPO, env=self.environment, capture_output=True, text=True, timeout=60)
 
+    def answers_grpc_health(self) -> bool:
+        """The question ``dagster api grpc-health-check`` asks, asked from this process: polling
+        with the CLI would start a Python with Dagster every half second on the cores the
+        starting server needs."""
+        with grpc.insecure_channel(f"localhost:{self.port}") as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service="DagsterApi"), timeout=2)
+            except grpc.RpcError:
+                return False
+        return answer.status == health_pb2.HealthCheckResponse.SERVING
+
     def wait_until_serving(self) -> None:
+        """Until the server answers; then Dagster's own check (the CLI) must pass too."""
         deadline = time.monotonic() + STARTUP_SECONDS
-        while self.check(GRPC_HEALTH_CHECK).returncode != 0:
+        while not self.answers_grpc_health():
             assert self.process.poll() is None, f"the code server exited: {self.process.stdout.read()}"
             assert time.monotonic() < deadline, f"no gRPC answer after {STARTUP_SECONDS} s"
-            time.sleep(0.5)
+            time.sleep(0.2)
+        grpc_check = self.check(GRPC_HEALTH_CHECK)
+        assert grpc_check.returncode == 0, grpc_check.stdout + grpc_check.stderr
 
     def stop(self) -> str:
         self.process.terminate()

@@ -16,6 +16,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.instances import seed_storage
+
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOKS = ROOT / "docs" / "runbooks"
 BLOCK = re.compile(r"^([ \t]*)```(bash|python)\n[ \t]*# drill: ([a-z0-9_-]+)\n(.*?)^[ \t]*```", re.S | re.M)
@@ -63,7 +65,7 @@ class Operator:
         home, data = tmp / "dagster_home", tmp / "data"
         home.mkdir(parents=True, exist_ok=True)
         (home / "dagster.yaml").write_text(INSTANCE_YAML)
-        return cls(home, data)
+        return cls(seed_storage(home), data)
 
     def environ(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES) and k != "PYTHONPATH"}

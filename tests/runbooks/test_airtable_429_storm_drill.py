@@ -4,6 +4,7 @@ the shared store; the runbook's commands see it from another process, set the po
 out and re-execute a run that gets no 429."""
 
 import threading
+import time
 
 import requests
 
@@ -33,7 +34,7 @@ def test_the_429_runbook_sees_the_shared_penalty_waits_it_out_and_reruns(operato
         reader.start()
         shared = rate_limiter_for(store, name=f"airtable:{BASE_ID}")
         while shared.penalty_remaining() == 0 and reader.is_alive():
-            pass
+            time.sleep(0.01)  # not a busy loop: the reader needs the core
         assert shared.penalty_remaining() > 0, "the ClawBot client wrote the penalty to the shared store"
 
         confirmed = operator.run(RUNBOOK, "penalty").stdout
