@@ -27,8 +27,9 @@ from clawbot_assets.assets.audit_facts import gather_audit
 from clawbot_assets.definitions import build_defs
 from clawbot_assets.demo import n8n_export
 from clawbot_assets.demo.shadow_week import put_in_shadow, simulate_shadow_week
-from clawbot_assets.demo.ticks import play_tick
+from clawbot_assets.demo.ticks import play_tick, schedule_named
 from clawbot_assets.domain.audit import owner
+from clawbot_assets.domain.cron_words import previous_tick
 from clawbot_assets.domain.playbook import Playbook, validate_playbooks
 from clawbot_assets.domain.rehearsal import ProofFailed, RehearsalReport, Step, StepOutcome, prove, run_steps
 from clawbot_assets.names import (
@@ -125,7 +126,7 @@ class Rehearsal:
 
     def start_schedule(self, slug: str) -> None:
         assert self.defs is not None
-        set_schedule_running(self.instance, self.defs.get_schedule_def(schedule_name(slug)), True)
+        set_schedule_running(self.instance, schedule_named(self.defs, schedule_name(slug)), True)
 
     def audit(self) -> tuple[dict[str, dg.AssetCheckEvaluation], list[dict]]:
         result = self.run(SSOT_AUDIT_JOB)
@@ -200,7 +201,7 @@ class Rehearsal:
         for _ in range(AUDIT_ROUNDS):
             checks, _rows = self.audit()
             failing = [name for name in (*AUDIT_ERROR_CHECKS, CheckNames.STATUS_REFLECTS_REALITY) if not passed(checks, name)]
-            dry = materialisation_of_op(self.run(RECONCILE_JOB))
+            dry = op_output_metadata(self.run(RECONCILE_JOB))
             pending = [*dry.get("ssot_changes", []), *dry.get("dagster_changes", [])]
             if not failing and not pending:
                 return (f"{', '.join(AUDIT_ERROR_CHECKS)} and status_reflects_reality passed, reconcile proposes nothing; "
@@ -261,8 +262,6 @@ class Rehearsal:
 
     def tick_now(self, playbook: Playbook) -> None:
         """Its first tick as Dagster's: the latest tick of its cron, so the task it writes is real."""
-        from clawbot_assets.domain.cron_words import previous_tick
-
         assert self.defs is not None
         tick = previous_tick(playbook.cron, playbook.timezone, dt.datetime.now(dt.timezone.utc))
         prove(tick is not None, f"{playbook.name}'s cron has no previous tick")
@@ -353,7 +352,7 @@ def materialisation(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     return {name: value.value for name, value in found[-1].metadata.items()}
 
 
-def materialisation_of_op(result: dg.ExecuteInProcessResult) -> dict:
+def op_output_metadata(result: dg.ExecuteInProcessResult) -> dict:
     """The metadata of the reconcile op's output."""
     for event in result.all_events:
         if event.is_successful_output and event.step_output_data.metadata:

@@ -26,8 +26,16 @@ class TickOutcome:
         return all(result.success for result in self.results)
 
 
+def schedule_named(defs: dg.Definitions, name: str) -> dg.ScheduleDefinition:
+    """The schedule as defined (``Definitions.get_schedule_def`` warns that it will stop resolving it)."""
+    found = [schedule for schedule in defs.schedules or [] if schedule.name == name]
+    if not found:
+        raise KeyError(f"no schedule {name} in this code location")
+    return found[0]
+
+
 def play_tick(defs: dg.Definitions, instance: dg.DagsterInstance, schedule_name: str, at: dt.datetime) -> TickOutcome:
-    schedule = defs.get_schedule_def(schedule_name)
+    schedule = schedule_named(defs, schedule_name)
     with dg.build_schedule_context(instance=instance, scheduled_execution_time=at, repository_def=defs.get_repository_def()) as context:
         data = schedule.evaluate_tick(context)
     results = []
