@@ -34,6 +34,8 @@ from clawbot_assets.domain.playbook import Playbook, validate_playbooks
 from clawbot_assets.domain.rehearsal import ProofFailed, RehearsalReport, Step, StepOutcome, prove, run_steps
 from clawbot_assets.names import (
     CUTOVER_READINESS,
+    DLQ_DEPTH_SENSOR,
+    DLQ_INCIDENT_TAG,
     NIGHTLY_DEDUPE_JOB,
     OPS_METRICS,
     OPS_METRICS_JOB,
@@ -282,7 +284,22 @@ class Rehearsal:
         prove(depth.total == 0, f"the queue still holds {depth.total} messages after {WORKER_ROUNDS} worker runs")
         prove(dead.total == 0, f"the DLQ holds {dead.total} messages: docs/runbooks/dlq_not_empty.md")
         prove(sent > 0, "the worker sent nothing: the dispatch queued no task")
-        return f"dispatch queued {dispatch.get('dispatched', '?')} tasks; the reference worker sent {sent}; queue and DLQ empty"
+        incidents = self.sense_dlq()
+        prove(not incidents, f"dlq_depth_sensor opened an incident: {', '.join(incidents)}")
+        return (f"dispatch queued {dispatch.get('dispatched', '?')} tasks; the reference worker sent {sent}; "
+                "queue and DLQ empty; dlq_depth_sensor opened no incident")
+
+    def sense_dlq(self) -> list[str]:
+        """One tick of ``dlq_depth_sensor`` as the daemon runs it (its observation recorded);
+        returns the incidents it opened (each a ``dlq_triage`` run request)."""
+        assert self.defs is not None
+        (sensor,) = [s for s in self.defs.sensors or [] if s.name == DLQ_DEPTH_SENSOR]
+        resources = {name: self.resources[name] for name in ("queue", "alerter")}
+        with dg.build_sensor_context(instance=self.instance, resources=resources, repository_def=self.defs.get_repository_def()) as context:
+            evaluation = sensor(context)
+        for event in getattr(evaluation, "asset_events", None) or []:
+            self.instance.report_runless_asset_event(event)
+        return [request.tags.get(DLQ_INCIDENT_TAG, "?") for request in getattr(evaluation, "run_requests", None) or []]
 
     def decommission_preconditions(self) -> str:
         """docs/runbooks/decommission_vps.md, section 1, on the embedded backend: the local queue
