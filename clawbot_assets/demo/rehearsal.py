@@ -234,7 +234,7 @@ class Rehearsal:
         checks, _rows = self.audit()
         prove(all(passed(checks, name) for name in AUDIT_ERROR_CHECKS), "the audit fails while in shadow: "
               + ", ".join(name for name in AUDIT_ERROR_CHECKS if not passed(checks, name)))
-        return f"{len(slugs)} playbooks shadowed with empty diffs, cutover_readiness passed ({SIMULATED_TIME})"
+        return f"{len(slugs)} playbooks shadowed with empty diffs, cutover_readiness passed (simulated: the cron ticks of the last {SHADOW_DAYS} days)"
 
     def cut_over_each(self) -> str:
         in_shadow = [p for p in self.playbooks() if p.scheduler == "shadow"]
