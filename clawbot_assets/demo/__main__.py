@@ -3,9 +3,12 @@
 ``seed`` seeds the embedded backend if it never was (it also happens on first use);
 ``reset`` puts the demo back as it was first seeded, discarding local changes;
 ``shadow-week`` simulates a week of shadow mode for one playbook on the instance in
-``DAGSTER_HOME`` (``demo/shadow_week.py``), after which its ``cutover_readiness`` check passes.
+``DAGSTER_HOME`` (``demo/shadow_week.py``), after which its ``cutover_readiness`` check passes;
+``rehearse`` walks the whole migration on the demo, step by step, each proven, and writes the
+post-mortem into ``$CLAWBOT_DATA_DIR/rehearsal/`` (``demo/rehearsal.py``, docs/cutover.md).
 """
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -30,7 +33,9 @@ def main(argv: list[str]) -> int:
         return 0
     if command[:1] == ["shadow-week"] and len(command) <= 2:
         return shadow_week(command[1] if len(command) == 2 else None)
-    print("usage: python -m clawbot_assets.demo seed|reset|shadow-week [playbook slug]", file=sys.stderr)
+    if command == ["rehearse"]:
+        return rehearse(target)
+    print("usage: python -m clawbot_assets.demo seed|reset|shadow-week [playbook slug]|rehearse", file=sys.stderr)
     return 2
 
 
@@ -45,6 +50,34 @@ def shadow_week(slug: str | None) -> int:
     for evaluation in result.get_asset_check_evaluations():
         print(f"{evaluation.check_name}: {'passed' if evaluation.passed else 'failed'}")
     return 0 if result.success else 1
+
+
+def rehearse(target: Path) -> int:
+    """The embedded backend under ``target``; queue messages go unsigned unless a ClawBot
+    password is configured, as on ``dev.sh``'s demo."""
+    import dagster as dg
+
+    from clawbot_assets.demo.rehearsal import REHEARSAL_FOLDER, RUN_LOG, SIMULATED_TIME, rehearse as run_rehearsal
+    from clawbot_assets.resources import resources_from_env
+    from clawbot_assets.resources.backends import ALLOW_UNSIGNED
+
+    if not os.environ.get("DAGSTER_HOME"):
+        print("DAGSTER_HOME is not set: the rehearsal records into a Dagster instance (a fresh one is best)", file=sys.stderr)
+        return 2
+    resources = resources_from_env({**os.environ, DATA_DIR: str(target), ALLOW_UNSIGNED: os.environ.get(ALLOW_UNSIGNED, "true")})
+    print(f"rehearsing the migration on the embedded backend in {target} ({SIMULATED_TIME})", flush=True)
+    out = target / REHEARSAL_FOLDER
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / RUN_LOG
+    print(f"Dagster's run logs go to {log}", flush=True)
+    with dg.DagsterInstance.get() as instance, log.open("w") as run_logs, contextlib.redirect_stderr(run_logs):
+        try:
+            report = run_rehearsal(resources, instance, out, lambda outcome: print(outcome.line(), flush=True))
+        except RuntimeError as error:
+            print(f"rehearsal refused: {error}", file=sys.__stderr__)
+            return 2
+    print(report.summary())
+    return 0 if report.succeeded else 1
 
 
 if __name__ == "__main__":
