@@ -397,16 +397,13 @@ def offending(evaluation: dg.AssetCheckEvaluation | None) -> list[str]:
 
 
 def failing_error_checks(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[str]:
-    """Every check of the code location whose latest evaluation failed at ERROR severity."""
-    from clawbot_assets.instance.check_history import latest_check_record
+    """Every check of the code location whose latest finished evaluation failed at ERROR severity."""
+    from clawbot_assets.instance.dagster_internals import latest_check_execution
 
     red = []
     for key in defs.resolve_asset_graph().asset_check_keys:
-        record = instance.get_latest_asset_check_evaluation_record(key)
-        latest = latest_check_record(instance, key)
-        if record is None or latest is None or latest[2]:
-            continue
-        evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
-        if getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.ERROR:
+        execution = latest_check_execution(instance, key)
+        evaluation = execution.evaluation if execution is not None else None
+        if evaluation is not None and not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             red.append(f"{key.asset_key.to_user_string()}:{key.name}")
     return red
