@@ -21,11 +21,20 @@ from clawbot_assets.adapters.queue_local import LocalQueue
 from clawbot_assets.adapters.sqlite_db import connect
 from clawbot_assets.adapters.ssot import TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.seed import SEEDED_MARKER
-from clawbot_assets.resources.backends import ALLOW_UNSIGNED, DATA_DIR, LOCAL_QUEUE_FILE, LOCAL_SSOT_FILE
-from clawbot_assets.resources.queue import LOCAL_DLQ, LOCAL_QUEUE, MAX_RECEIVE_COUNT
-from clawbot_assets.resources.secrets import CLAWBOT_PASSWORD
 
+# The embedded backend's layout and variables as the worker sees them. They are the same values
+# as clawbot_assets.resources' (a test holds them equal), written here so that the kit and the
+# reference worker it runs load without Dagster: every worker run is a new process.
+DATA_DIR = "CLAWBOT_DATA_DIR"
+CLAWBOT_PASSWORD = "CLAWBOT_PASSWORD"
+ALLOW_UNSIGNED = "CLAWBOT_ALLOW_UNSIGNED"
+LOCAL_QUEUE_FILE = "queue.sqlite"
+LOCAL_SSOT_FILE = "ssot.sqlite"
+LOCAL_QUEUE = "tasks"
+LOCAL_DLQ = "tasks_dlq"
+MAX_RECEIVE_COUNT = 3
+#: The demo's seeding marker: set, the embedded task table holds only what a scenario seeds.
+SEEDED_MARKER = "demo_seeded_at"
 DELIVERIES = "CLAWBOT_CONFORMANCE_DELIVERIES"
 #: The password the kit signs with; a forged message is signed with another.
 KIT_PASSWORD = "conformance-kit-password"
@@ -37,7 +46,7 @@ class ScenarioEnvironment:
 
     def __post_init__(self) -> None:
         self.ssot = LocalSsot(self.data_dir / LOCAL_SSOT_FILE)
-        self.ssot.set_meta(SEEDED_MARKER, "worker-conformance")  # a controlled table: no demo backlog
+        self.ssot.set_meta(SEEDED_MARKER, "worker-conformance")
         path = self.data_dir / LOCAL_QUEUE_FILE
         self.dead_letter = LocalQueue(path, LOCAL_DLQ)
         self.queue = LocalQueue(path, LOCAL_QUEUE, dead_letter=self.dead_letter, max_receive_count=MAX_RECEIVE_COUNT)

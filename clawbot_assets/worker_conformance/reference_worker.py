@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Mapping
 
 from clawbot_assets.adapters.queue_local import LocalQueue
 from clawbot_assets.adapters.ssot_local import LocalSsot
 from clawbot_assets.domain.queue_message import TaskMessage
-from clawbot_assets.resources.backends import ALLOW_UNSIGNED, DATA_DIR, LOCAL_QUEUE_FILE, LOCAL_SSOT_FILE
-from clawbot_assets.resources.queue import LOCAL_DLQ, LOCAL_QUEUE, MAX_RECEIVE_COUNT
-from clawbot_assets.resources.secrets import CLAWBOT_PASSWORD
 from clawbot_assets.services.worker import run_worker
-from clawbot_assets.worker_conformance.environment import DELIVERIES
+from clawbot_assets.worker_conformance.environment import (
+    ALLOW_UNSIGNED,
+    CLAWBOT_PASSWORD,
+    DATA_DIR,
+    DELIVERIES,
+    LOCAL_DLQ,
+    LOCAL_QUEUE,
+    LOCAL_QUEUE_FILE,
+    LOCAL_SSOT_FILE,
+    MAX_RECEIVE_COUNT,
+)
 
 
 def recorder(path: str):
@@ -23,15 +31,25 @@ def recorder(path: str):
     return deliver
 
 
-def main() -> int:
-    data_dir = os.environ[DATA_DIR]
+def backend(variables: Mapping[str, str]) -> tuple[LocalSsot, LocalQueue]:
+    """The task table and the queue (with its DLQ) the kit's variables point at."""
+    data_dir = variables[DATA_DIR]
     queue_file = os.path.join(data_dir, LOCAL_QUEUE_FILE)
     queue = LocalQueue(queue_file, LOCAL_QUEUE, dead_letter=LocalQueue(queue_file, LOCAL_DLQ),
                        max_receive_count=MAX_RECEIVE_COUNT)
-    password = os.environ.get(CLAWBOT_PASSWORD, "").strip() or None
-    run_worker(LocalSsot(os.path.join(data_dir, LOCAL_SSOT_FILE)), queue, recorder(os.environ[DELIVERIES]),
-               signing_key=password, accept_unsigned=os.environ.get(ALLOW_UNSIGNED) == "true")
+    return LocalSsot(os.path.join(data_dir, LOCAL_SSOT_FILE)), queue
+
+
+def run_reference_worker(variables: Mapping[str, str]) -> int:
+    ssot, queue = backend(variables)
+    password = variables.get(CLAWBOT_PASSWORD, "").strip() or None
+    run_worker(ssot, queue, recorder(variables[DELIVERIES]), signing_key=password,
+               accept_unsigned=variables.get(ALLOW_UNSIGNED) == "true")
     return 0
+
+
+def main() -> int:
+    return run_reference_worker(os.environ)
 
 
 if __name__ == "__main__":
