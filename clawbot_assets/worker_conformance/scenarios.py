@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-from clawbot_assets.domain.queue_message import task_message
+from clawbot_assets.domain.queue_message import TaskMessage, task_message
 from clawbot_assets.domain.task_lifecycle import SENT_AT_FIELD, Status
 from clawbot_assets.worker_conformance.environment import KIT_PASSWORD, ScenarioEnvironment
 
@@ -18,16 +18,12 @@ ROUNDS = 4
 SLUG = "conformance"
 
 
-def _message(deal_id: str, record_id: str):
-    key = f"{SLUG}|{deal_id}|1|2026-11-25"
-    return key, task_message(key, record_id, "Conformance", deal_id, "1", "2026-11-25", "email",
-                             dt.datetime(2026, 11, 25, 14, tzinfo=dt.timezone.utc))
-
-
-def _queued_task(env: ScenarioEnvironment, deal_id: str, status: str = Status.QUEUED, **fields: str):
+def _task_with_message(env: ScenarioEnvironment, deal_id: str, status: str = Status.QUEUED, **fields: str) -> TaskMessage:
+    """A task in the table and the message dispatch would send for it (not sent yet)."""
     key = f"{SLUG}|{deal_id}|1|2026-11-25"
     record_id = env.add_task(key, status, **fields)
-    return _message(deal_id, record_id)[1]
+    return task_message(key, record_id, "Conformance", deal_id, "1", "2026-11-25", "email",
+                        dt.datetime(2026, 11, 25, 14, tzinfo=dt.timezone.utc))
 
 
 def _contacted(env: ScenarioEnvironment, deal_id: str) -> int:
@@ -48,7 +44,7 @@ class Scenario:
 
 
 def _seed_sendable(env):
-    message = _queued_task(env, "9100000001")
+    message = _task_with_message(env, "9100000001")
     env.send(message.encode(KIT_PASSWORD), message.key)
     return {"record_id": message.record_id}
 
@@ -66,9 +62,9 @@ def _judge_sendable(env, state, exit_codes):
 
 
 def _seed_refused(env):
-    unsigned = _queued_task(env, "9100000011")
-    forged = _queued_task(env, "9100000012")
-    tampered = _queued_task(env, "9100000013")
+    unsigned = _task_with_message(env, "9100000011")
+    forged = _task_with_message(env, "9100000012")
+    tampered = _task_with_message(env, "9100000013")
     tampered_body = json.loads(tampered.encode(KIT_PASSWORD))
     tampered_body["deal_id"] = "9100000099"
     env.send(unsigned.encode(), unsigned.key, group_id="unsigned")
@@ -121,7 +117,7 @@ def _judge_poison(env, state, exit_codes):
 
 
 def _seed_redelivery(env):
-    message = _queued_task(env, "9100000031")
+    message = _task_with_message(env, "9100000031")
     body = message.encode(KIT_PASSWORD)
     env.send(body, message.key)
     env.send(body, f"{message.key}#copy-after-redrive")
@@ -157,9 +153,9 @@ def _seed_not_queued(env):
     cases = {}
     for label, deal in NOT_QUEUED.items():
         if label == "queued with Sent At":
-            message = _queued_task(env, deal, Status.QUEUED, **{SENT_AT_FIELD: "2026-11-24T10:00:00+00:00"})
+            message = _task_with_message(env, deal, Status.QUEUED, **{SENT_AT_FIELD: "2026-11-24T10:00:00+00:00"})
         else:
-            message = _queued_task(env, deal, label)
+            message = _task_with_message(env, deal, label)
         env.send(message.encode(KIT_PASSWORD), message.key, group_id=f"{SLUG}-{deal}")
         cases[label] = message
     return {"cases": cases, "before": {label: env.task(m.record_id) for label, m in cases.items()}}
