@@ -1,0 +1,8 @@
+"""The worker conformance kit: proves a worker honours docs/queue_contract.md.
+
+``python -m clawbot_assets.worker_conformance --worker "<command>"`` gives the worker under
+test an embedded queue (with its DLQ) and task table in a fresh ``CLAWBOT_DATA_DIR`` per
+scenario, seeds the scenario, runs the command a few times (making in-flight messages visible
+again between runs, as a visibility timeout would), and judges the task table, the queue, the
+DLQ and the deliveries the worker recorded. See ``environment.py`` for what the worker is given.
+"""
