@@ -214,14 +214,15 @@ BACKENDS: dict[str, Switch] = {
     "crm": Switch(CRM_SWITCH, CrmResource, {"local": _in_data_dir(LocalCrmResource), "hubspot": _hubspot_crm}),
     "n8n": Switch(N8N_SWITCH, N8nResource, {"local": _in_data_dir(LocalN8nResource), "n8n": _n8n_api}),
     "queue": Switch(QUEUE_SWITCH, QueueResource, {"local": _in_data_dir(LocalQueueResource), "sqs": _sqs_queue}),
-    "metrics": Switch(
-        METRICS_SWITCH, MetricsResource, {"local": lambda _: LocalMetricsResource(), "cloudwatch": lambda _: CloudWatchMetricsResource()}
-    ),
-    "alerts": Switch(
-        ALERTS_SWITCH,
-        AlerterResource,
-        {"local": _in_data_dir(LocalAlerterResource), "sns": lambda deployment: _sns_alerter(deployment, ALERT_TOPIC_ARN), "slack": _slack_alerter},
-    ),
+    "metrics": Switch(METRICS_SWITCH, MetricsResource, {
+        "local": lambda _: LocalMetricsResource(),
+        "cloudwatch": lambda _: CloudWatchMetricsResource(),
+    }),
+    "alerts": Switch(ALERTS_SWITCH, AlerterResource, {
+        "local": _in_data_dir(LocalAlerterResource),
+        "sns": lambda deployment: _sns_alerter(deployment, ALERT_TOPIC_ARN),
+        "slack": _slack_alerter,
+    }),
 }
 """Each switched system: ``{system: Switch(variable, interface, {value: build})}``. ``alerts``
 is the alerter's channel; the pager is an SNS topic whatever the channel (``_alerter``)."""
