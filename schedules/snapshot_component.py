@@ -23,7 +23,7 @@ from dagster.components import (
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.domain.playbook import validate_playbooks
 from clawbot_assets.instance.dagster_rules import DAGSTER_SCHEDULE_RULES
-from clawbot_assets.resources import ssot_from_env
+from clawbot_assets.resources import resource_for
 from schedules.playbook_schedules import build_playbook_schedules
 
 SNAPSHOT_KEY = "clawbot_playbooks_snapshot"
@@ -51,7 +51,7 @@ class PlaybookSchedulesComponent(dg.StateBackedComponent, dg.Resolvable):
         return DefsStateConfig.from_args(self.defs_state, default_key=SNAPSHOT_KEY)
 
     def write_state_to_path(self, state_path: Path) -> None:
-        resource = ssot_from_env(os.environ, resolve_secrets=True)
+        resource = resource_for("ssot", os.environ, resolve_secrets=True)
         records = resource.client().list_records(PLAYBOOKS_TABLE)
         write_snapshot(state_path, records, resource.describe())
 

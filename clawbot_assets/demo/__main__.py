@@ -13,9 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.seed import ensure_crm_fixture, ensure_n8n_export, reset_demo, seed_demo_once
-from clawbot_assets.resources.backends import DATA_DIR, DEFAULT_DATA_DIR, LOCAL_CRM_FILE, LOCAL_N8N_FILE, LOCAL_SSOT_FILE
+from clawbot_assets.demo.seed import reset_demo, seed_demo
+from clawbot_assets.resources.backends import DATA_DIR, DEFAULT_DATA_DIR
 
 
 def main(argv: list[str]) -> int:
@@ -26,9 +25,7 @@ def main(argv: list[str]) -> int:
         print(f"demo data reset in {target}")
         return 0
     if command == ["seed"]:
-        seeded = seed_demo_once(LocalSsot(target / LOCAL_SSOT_FILE))
-        ensure_crm_fixture(target / LOCAL_CRM_FILE)
-        ensure_n8n_export(target / LOCAL_N8N_FILE)
+        seeded = seed_demo(target)
         print(f"demo data {'seeded' if seeded else 'already seeded, left as it is'} in {target}")
         return 0
     if command[:1] == ["shadow-week"] and len(command) <= 2:

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from clawbot_assets.postmortem import DEFAULT_FOLDER, write_postmortem
-from clawbot_assets.resources import ssot_from_env
+from clawbot_assets.resources import resource_for
 from clawbot_assets.resources.backends import DATA_DIR, DEFAULT_DATA_DIR
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
         return 2
     with dg.DagsterInstance.get() as instance:
         path, report = write_postmortem(
-            instance, ssot_from_env(os.environ, resolve_secrets=True), arguments.since, arguments.out, instance_description=f"DAGSTER_HOME={home}"
+            instance, resource_for("ssot", os.environ, resolve_secrets=True), arguments.since, arguments.out, instance_description=f"DAGSTER_HOME={home}"
         )
     print(f"wrote {path}: {report.duplicates.removed} duplicates removed, {report.intercepts} intercepts, "
           f"{report.rate_limited} Airtable 429s, {len(report.dlq.incidents)} DLQ incidents, {len(report.playbooks)} playbooks in shadow or cut over")

@@ -1,14 +1,18 @@
 """The one place that reads the ``CLAWBOT_*`` switches and picks each system's resource.
 
-Every system defaults to its embedded local implementation. Switching one to its real
-backend never falls back to local: a missing credential fails the run that needs it, naming
-the variable. Nothing here touches the network, and an unknown switch value still lets the
-code location load; runs that need that system fail at start, naming the switch.
+``BACKENDS`` is the table: for each switched system, its switch, the abstract resource its
+backends implement, and what each value of the switch builds (the first value is the default,
+the embedded local implementation). Switching a system to its real backend never falls back to
+local: a missing credential fails the run that needs it, naming the variable. Nothing here
+touches the network. A value the table does not list builds the one ``MisconfiguredResource``:
+the code location still loads, and the system's first use fails naming the switch and the
+values it takes, never the value it holds.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Callable, Mapping
 from urllib.parse import quote, urlsplit
 
@@ -19,7 +23,6 @@ from clawbot_assets.names import AIRTABLE_BUDGET_WARN_SHARE_VARIABLE
 from clawbot_assets.resources.alerts import (
     AlerterResource,
     LocalAlerterResource,
-    MisconfiguredAlerterResource,
     RoutingAlerterResource,
     SlackAlerterResource,
     SnsAlerterResource,
@@ -27,6 +30,7 @@ from clawbot_assets.resources.alerts import (
 from clawbot_assets.resources.backends import (
     ALERT_TOPIC_ARN,
     ALERTS_SWITCH,
+    ALLOW_UNSIGNED,
     CRM_SWITCH,
     DATA_DIR,
     DEFAULT_DATA_DIR,
@@ -42,7 +46,6 @@ from clawbot_assets.resources.backends import (
     QUEUE_SWITCH,
     QUEUE_URL,
     RATE_LIMITER_URL,
-    ALLOW_UNSIGNED,
     RUNBOOK_BASE_URL,
     SECRET_ID,
     SECRETS_SWITCH,
@@ -50,252 +53,240 @@ from clawbot_assets.resources.backends import (
     SSOT_SWITCH,
     UI_URL,
 )
-from clawbot_assets.resources.crm import (
-    DEFAULT_DNC_PROPERTY,
-    CrmResource,
-    HubSpotCrmResource,
-    LocalCrmResource,
-    MisconfiguredCrmResource,
-)
+from clawbot_assets.resources.crm import DEFAULT_DNC_PROPERTY, CrmResource, HubSpotCrmResource, LocalCrmResource
 from clawbot_assets.resources.key_index import KeyIndexResource, LocalKeyIndexResource
 from clawbot_assets.resources.live_page import LivePageResource
+from clawbot_assets.resources.metrics import CloudWatchMetricsResource, LocalMetricsResource, MetricsResource
+from clawbot_assets.resources.misconfigured import MisconfiguredResource
+from clawbot_assets.resources.n8n import LocalN8nResource, N8nApiResource, N8nResource
 from clawbot_assets.resources.oncall import OncallHandoverResource
-from clawbot_assets.resources.metrics import (
-    CloudWatchMetricsResource,
-    LocalMetricsResource,
-    MetricsResource,
-    MisconfiguredMetricsResource,
-)
-from clawbot_assets.resources.n8n import LocalN8nResource, MisconfiguredN8nResource, N8nApiResource, N8nResource
-from clawbot_assets.resources.queue import (
-    LocalQueueResource,
-    MisconfiguredQueueResource,
-    QueueResource,
-    SqsQueueResource,
-)
-from clawbot_assets.resources.secrets import (
-    EnvSecretsResource,
-    MisconfiguredSecretsResource,
-    SecretsResource,
-    UnsignedAllowedEnvSecretsResource,
-)
-from clawbot_assets.resources.ssot import (
-    AirtableSsotResource,
-    LocalSsotResource,
-    MisconfiguredSsotResource,
-    SsotResource,
-)
+from clawbot_assets.resources.queue import LocalQueueResource, QueueResource, SqsQueueResource
+from clawbot_assets.resources.secrets import EnvSecretsResource, SecretsResource, UnsignedAllowedEnvSecretsResource
+from clawbot_assets.resources.ssot import AirtableSsotResource, LocalSsotResource, SsotResource
 
 Environ = Mapping[str, str]
 
 
-def _switch(environ: Environ, variable: str) -> str:
-    return (environ.get(variable) or "local").strip().lower()
+@dataclass(frozen=True)
+class Deployment:
+    """The environment the resources are built from."""
+
+    environ: Environ
+    resolve_secrets: bool = False
+    """Outside Dagster (the snapshot refresh, the post-mortem) a value that may hold a credential
+    is read now; inside, it stays an ``EnvVar``, resolved at run start and never shown in the UI."""
+
+    def get(self, variable: str) -> str | None:
+        """The variable's value; unset and empty alike are ``None``."""
+        return self.environ.get(variable) or None
+
+    @property
+    def data_dir(self) -> str:
+        """Where the embedded backends and this host's caches live."""
+        return self.get(DATA_DIR) or DEFAULT_DATA_DIR
+
+    def secret(self, variable: str) -> str | dg.EnvVar | None:
+        """A value that may hold a credential (see ``resolve_secrets``). Unset stays unset."""
+        if variable not in self.environ:
+            return None
+        return self.environ[variable] if self.resolve_secrets else dg.EnvVar(variable)
+
+    def aws(self) -> dict[str, str | None]:
+        """Where boto3 clients point: the standard ``AWS_*`` variables."""
+        return {"endpoint_url": self.get("AWS_ENDPOINT_URL"), "region_name": self.get("AWS_REGION") or self.get("AWS_DEFAULT_REGION")}
 
 
-def _unknown(variable: str, allowed: tuple[str, ...]) -> str:
-    """The value is left out on purpose: a secret pasted into the wrong variable stays secret."""
-    return f"{variable} names no backend; set it to one of: {', '.join(allowed)}"
+Build = Callable[[Deployment], dg.ConfigurableResource]
 
 
-def _data_dir(environ: Environ) -> str:
-    """Where the embedded backends and this host's caches live."""
-    return environ.get(DATA_DIR) or DEFAULT_DATA_DIR
+@dataclass(frozen=True)
+class Switch:
+    """One system's switch: the variable, the abstract resource every backend implements, and
+    what each value builds; the first value is the default."""
+
+    variable: str
+    interface: type[dg.ConfigurableResource]
+    backends: Mapping[str, Build]
+
+    @property
+    def default(self) -> str:
+        return next(iter(self.backends))
+
+    def unknown_value(self) -> str:
+        """The value is left out on purpose: a secret pasted into the wrong variable stays secret."""
+        return f"{self.variable} names no backend; set it to one of: {', '.join(self.backends)}"
 
 
-def _secret(environ: Environ, variable: str, resolve: bool) -> str | dg.EnvVar | None:
-    """A value that may hold a credential: an ``EnvVar`` inside Dagster (resolved at run start,
-    never shown in the UI), the value itself outside it. Unset stays unset."""
-    if variable not in environ:
-        return None
-    return environ[variable] if resolve else dg.EnvVar(variable)
+def _in_data_dir(resource: Callable[..., dg.ConfigurableResource]) -> Build:
+    """An embedded backend: its files live in the data directory."""
+    return lambda deployment: resource(data_dir=deployment.data_dir)
 
 
-def secrets_from_env(environ: Environ) -> SecretsResource:
-    """Credentials from the environment (default) or one Secrets Manager secret.
-    ``CLAWBOT_ALLOW_UNSIGNED=true`` lets queue messages go unsigned where no password is configured."""
-    backend = (environ.get(SECRETS_SWITCH) or "env").strip().lower()
-    allow_unsigned = (environ.get(ALLOW_UNSIGNED) or "").strip().lower() == "true"
-    if backend == "env":
-        return UnsignedAllowedEnvSecretsResource() if allow_unsigned else EnvSecretsResource()
-    if backend != "aws":
-        return MisconfiguredSecretsResource(problem=_unknown(SECRETS_SWITCH, ("env", "aws")))
+def _env_secrets(deployment: Deployment) -> SecretsResource:
+    """``CLAWBOT_ALLOW_UNSIGNED=true`` lets queue messages go unsigned where no password is configured."""
+    allow_unsigned = (deployment.get(ALLOW_UNSIGNED) or "").strip().lower() == "true"
+    return UnsignedAllowedEnvSecretsResource() if allow_unsigned else EnvSecretsResource()
+
+
+def _aws_secrets(deployment: Deployment) -> SecretsResource:
+    """Imported only when chosen: dagster-aws costs half a second of every code-location load."""
     from dagster_aws.secretsmanager import SecretsManagerResource
 
     from clawbot_assets.resources.secrets_aws import AwsSecretsManagerSecretsResource
 
     return AwsSecretsManagerSecretsResource(
-        secretsmanager=SecretsManagerResource(endpoint_url=environ.get("AWS_ENDPOINT_URL") or None),
-        secret_id=environ.get(SECRET_ID) or "",
+        secretsmanager=SecretsManagerResource(endpoint_url=deployment.get("AWS_ENDPOINT_URL")),
+        secret_id=deployment.get(SECRET_ID) or "",
     )
 
 
-def ssot_from_env(environ: Environ, *, resolve_secrets: bool = False) -> SsotResource:
-    """Credentials come from the secrets resource at run start. The rate-limiter URL (it can
-    hold a Postgres password) stays an ``EnvVar`` inside Dagster, never shown in the UI;
-    outside Dagster (the snapshot refresh) ``resolve_secrets`` reads it directly."""
-    data_dir = _data_dir(environ)
-    backend = _switch(environ, SSOT_SWITCH)
-    if backend == "local":
-        return LocalSsotResource(data_dir=data_dir)
-    if backend != "airtable":
-        return MisconfiguredSsotResource(problem=_unknown(SSOT_SWITCH, ("local", "airtable")))
-    limiter = rate_limiter_from_env(environ, resolve_secrets)
-    if isinstance(limiter, str):
-        return MisconfiguredSsotResource(problem=limiter)
-    return AirtableSsotResource(
-        secrets=secrets_from_env(environ),
-        base_id=environ.get("AIRTABLE_BASE_ID"),
-        data_dir=data_dir,
-        endpoint_url=environ.get("AIRTABLE_ENDPOINT_URL"),
-        archive_table=environ.get("AIRTABLE_ARCHIVE_TABLE"),
-        archive_dir=environ.get(DATA_DIR),
-        **limiter,
-    )
-
-
-def rate_limiter_from_env(environ: Environ, resolve_secrets: bool) -> dict | str:
+def _rate_limiter(deployment: Deployment) -> dict | str:
     """``CLAWBOT_RATE_LIMITER_URL``: a URL, or ``instance`` for the limiter's tables in the Dagster
     instance's own Postgres (``DAGSTER_POSTGRES_*``, as the production dagster.yaml reads
     them), so every ECS task shares it with no second database and no URL to assemble. The
-    password stays an ``EnvVar`` of its own; the URL shown in the UI has none. A string says
-    what is missing."""
-    if (environ.get(RATE_LIMITER_URL) or "").strip().lower() != INSTANCE_LIMITER:
-        return {"rate_limiter_url": _secret(environ, RATE_LIMITER_URL, resolve_secrets)}
-    missing = [name for name in ("DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_HOST", "DAGSTER_POSTGRES_DB") if not environ.get(name)]
+    URL (it can hold a password) and the instance's password stay ``EnvVar``s; the URL shown in
+    the UI has none. A string says what is missing."""
+    if (deployment.get(RATE_LIMITER_URL) or "").strip().lower() != INSTANCE_LIMITER:
+        return {"rate_limiter_url": deployment.secret(RATE_LIMITER_URL)}
+    parts = ("DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_HOST", "DAGSTER_POSTGRES_DB")
+    missing = [name for name in parts if not deployment.get(name)]
     if missing:
         return f"{RATE_LIMITER_URL}=instance needs {', '.join(missing)} (the Dagster instance's Postgres) to be set"
-    user, host, db = (quote(environ[name], safe="") for name in ("DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_HOST", "DAGSTER_POSTGRES_DB"))
-    port = environ.get("DAGSTER_POSTGRES_PORT") or "5432"
+    user, host, db = (quote(deployment.environ[name], safe="") for name in parts)
+    port = deployment.get("DAGSTER_POSTGRES_PORT") or "5432"
     return {
         "rate_limiter_url": f"postgresql://{user}@{host}:{port}/{db}",
-        "rate_limiter_password": _secret(environ, "DAGSTER_POSTGRES_PASSWORD", resolve_secrets),
+        "rate_limiter_password": deployment.secret("DAGSTER_POSTGRES_PASSWORD"),
     }
 
 
-def crm_from_env(environ: Environ) -> CrmResource:
-    backend = _switch(environ, CRM_SWITCH)
-    if backend == "local":
-        return LocalCrmResource(data_dir=_data_dir(environ))
-    if backend != "hubspot":
-        return MisconfiguredCrmResource(problem=_unknown(CRM_SWITCH, ("local", "hubspot")))
-    limiter = rate_limiter_from_env(environ, resolve_secrets=False)
+def _airtable_ssot(deployment: Deployment) -> SsotResource:
+    """Its token comes from the secrets resource at run start."""
+    limiter = _rate_limiter(deployment)
     if isinstance(limiter, str):
-        return MisconfiguredCrmResource(problem=limiter)
-    return HubSpotCrmResource(
-        secrets=secrets_from_env(environ),
-        host=environ.get("HUBSPOT_HOST"),
-        do_not_contact_property=environ.get("HUBSPOT_DNC_PROPERTY") or DEFAULT_DNC_PROPERTY,
-        data_dir=_data_dir(environ),
+        return MisconfiguredResource(system="ssot", problem=limiter)
+    return AirtableSsotResource(
+        secrets=pick("secrets", deployment),
+        base_id=deployment.get("AIRTABLE_BASE_ID"),
+        data_dir=deployment.data_dir,
+        endpoint_url=deployment.get("AIRTABLE_ENDPOINT_URL"),
+        archive_table=deployment.get("AIRTABLE_ARCHIVE_TABLE"),
+        archive_dir=deployment.get(DATA_DIR),
         **limiter,
     )
 
 
-def key_index_from_env(environ: Environ) -> KeyIndexResource:
-    uri = environ.get(KEY_INDEX_SWITCH)
+def _hubspot_crm(deployment: Deployment) -> CrmResource:
+    limiter = _rate_limiter(deployment)
+    if isinstance(limiter, str):
+        return MisconfiguredResource(system="crm", problem=limiter)
+    return HubSpotCrmResource(
+        secrets=pick("secrets", deployment),
+        host=deployment.get("HUBSPOT_HOST"),
+        do_not_contact_property=deployment.get("HUBSPOT_DNC_PROPERTY") or DEFAULT_DNC_PROPERTY,
+        data_dir=deployment.data_dir,
+        **limiter,
+    )
+
+
+def _n8n_api(deployment: Deployment) -> N8nResource:
+    """n8n is only read (by the audit). A missing ``N8N_API_KEY`` fails only the n8n read: the
+    audit still runs, reading n8n as unknown and saying why."""
+    return N8nApiResource(secrets=pick("secrets", deployment), base_url=deployment.get("N8N_BASE_URL"))
+
+
+def _sqs_queue(deployment: Deployment) -> QueueResource:
+    return SqsQueueResource(queue_url=deployment.get(QUEUE_URL), dlq_url=deployment.get(DLQ_URL), **deployment.aws())
+
+
+def _sns_alerter(deployment: Deployment, topic_variable: str) -> AlerterResource:
+    return SnsAlerterResource(topic_arn=deployment.get(topic_variable), topic_variable=topic_variable, **deployment.aws())
+
+
+def _slack_alerter(deployment: Deployment) -> AlerterResource:
+    """The webhook URL is the credential: an ``EnvVar`` always."""
+    return SlackAlerterResource(webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL))
+
+
+BACKENDS: dict[str, Switch] = {
+    "secrets": Switch(SECRETS_SWITCH, SecretsResource, {"env": _env_secrets, "aws": _aws_secrets}),
+    "ssot": Switch(SSOT_SWITCH, SsotResource, {"local": _in_data_dir(LocalSsotResource), "airtable": _airtable_ssot}),
+    "crm": Switch(CRM_SWITCH, CrmResource, {"local": _in_data_dir(LocalCrmResource), "hubspot": _hubspot_crm}),
+    "n8n": Switch(N8N_SWITCH, N8nResource, {"local": _in_data_dir(LocalN8nResource), "n8n": _n8n_api}),
+    "queue": Switch(QUEUE_SWITCH, QueueResource, {"local": _in_data_dir(LocalQueueResource), "sqs": _sqs_queue}),
+    "metrics": Switch(METRICS_SWITCH, MetricsResource, {
+        "local": lambda _: LocalMetricsResource(),
+        "cloudwatch": lambda _: CloudWatchMetricsResource(),
+    }),
+    "alerts": Switch(ALERTS_SWITCH, AlerterResource, {
+        "local": _in_data_dir(LocalAlerterResource),
+        "sns": lambda deployment: _sns_alerter(deployment, ALERT_TOPIC_ARN),
+        "slack": _slack_alerter,
+    }),
+}
+"""Each switched system: ``{system: Switch(variable, interface, {value: build})}``. ``alerts``
+is the alerter's channel; the pager is an SNS topic whatever the channel (``_alerter``)."""
+
+
+def pick(system: str, deployment: Deployment) -> dg.ConfigurableResource:
+    """The resource the system's switch names, or the stand-in when it names none."""
+    switch = BACKENDS[system]
+    value = (deployment.get(switch.variable) or switch.default).strip().lower()
+    build = switch.backends.get(value)
+    if build is None:
+        return MisconfiguredResource(system=system, problem=switch.unknown_value())
+    return build(deployment)
+
+
+def resource_for(system: str, environ: Environ | None = None, *, resolve_secrets: bool = False) -> dg.ConfigurableResource:
+    """One switched system's resource, for tools that need only it: the snapshot refresh and the
+    post-mortem read the SSOT outside Dagster (``resolve_secrets=True``)."""
+    return pick(system, Deployment(os.environ if environ is None else environ, resolve_secrets))
+
+
+def _key_index(deployment: Deployment) -> KeyIndexResource:
+    """``CLAWBOT_KEY_INDEX_S3_URI`` set: an S3 object (dagster-aws imported only then)."""
+    uri = deployment.get(KEY_INDEX_SWITCH)
     if not uri:
-        return LocalKeyIndexResource(data_dir=_data_dir(environ))
+        return LocalKeyIndexResource(data_dir=deployment.data_dir)
     from dagster_aws.s3 import S3Resource
 
     from clawbot_assets.resources.key_index_s3 import S3KeyIndexResource
 
     location = urlsplit(uri)
-    return S3KeyIndexResource(
-        s3=S3Resource(endpoint_url=environ.get("AWS_ENDPOINT_URL") or None),
-        bucket=location.netloc,
-        prefix=location.path,
-    )
+    return S3KeyIndexResource(s3=S3Resource(endpoint_url=deployment.get("AWS_ENDPOINT_URL")), bucket=location.netloc, prefix=location.path)
 
 
-def n8n_from_env(environ: Environ) -> N8nResource:
-    """n8n is only read (by the audit). A missing ``N8N_API_KEY`` fails only the n8n read: the
-    audit still runs, reading n8n as unknown and saying why."""
-    backend = _switch(environ, N8N_SWITCH)
-    if backend == "local":
-        return LocalN8nResource(data_dir=_data_dir(environ))
-    if backend != "n8n":
-        return MisconfiguredN8nResource(problem=_unknown(N8N_SWITCH, ("local", "n8n")))
-    return N8nApiResource(
-        secrets=secrets_from_env(environ),
-        base_url=environ.get("N8N_BASE_URL"),
-    )
+def _alerter(deployment: Deployment) -> AlerterResource:
+    """The channel ``CLAWBOT_ALERTS`` names, and the pager when ``CLAWBOT_PAGER_TOPIC_ARN`` is set
+    (an SNS topic whatever the channel): ERROR alerts and DLQ incidents page, the rest go to the channel."""
+    pager = _sns_alerter(deployment, PAGER_TOPIC_ARN) if (deployment.get(PAGER_TOPIC_ARN) or "").strip() else None
+    return RoutingAlerterResource(channel=pick("alerts", deployment), pager=pager)
 
 
-def metrics_from_env(environ: Environ) -> MetricsResource:
-    backend = _switch(environ, METRICS_SWITCH)
-    if backend == "local":
-        return LocalMetricsResource()
-    if backend != "cloudwatch":
-        return MisconfiguredMetricsResource(problem=_unknown(METRICS_SWITCH, ("local", "cloudwatch")))
-    return CloudWatchMetricsResource()
+def _switched(system: str) -> Build:
+    return lambda deployment: pick(system, deployment)
 
 
-def live_page_from_env(environ: Environ) -> LivePageResource:
-    return LivePageResource(directory=f"{_data_dir(environ)}/{LIVE_PAGE_DIR}")
-def queue_from_env(environ: Environ) -> QueueResource:
-    backend = _switch(environ, QUEUE_SWITCH)
-    if backend == "local":
-        return LocalQueueResource(data_dir=_data_dir(environ))
-    if backend != "sqs":
-        return MisconfiguredQueueResource(problem=_unknown(QUEUE_SWITCH, ("local", "sqs")))
-    return SqsQueueResource(
-        queue_url=environ.get(QUEUE_URL),
-        dlq_url=environ.get(DLQ_URL),
-        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
-        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
-    )
-
-
-def _sns_alerter(environ: Environ, topic_variable: str) -> SnsAlerterResource:
-    return SnsAlerterResource(
-        topic_arn=environ.get(topic_variable),
-        topic_variable=topic_variable,
-        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
-        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
-    )
-
-
-def channel_alerter_from_env(environ: Environ) -> AlerterResource:
-    """The channel: ``CLAWBOT_ALERTS`` names its backend."""
-    backend = _switch(environ, ALERTS_SWITCH)
-    if backend == "local":
-        return LocalAlerterResource(data_dir=_data_dir(environ))
-    if backend == "sns":
-        return _sns_alerter(environ, ALERT_TOPIC_ARN)
-    if backend == "slack":
-        return SlackAlerterResource(webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL))
-    return MisconfiguredAlerterResource(problem=_unknown(ALERTS_SWITCH, ("local", "sns", "slack")))
-
-
-def alerter_from_env(environ: Environ) -> AlerterResource:
-    """The channel, and the pager when ``CLAWBOT_PAGER_TOPIC_ARN`` is set (an SNS topic
-    whatever the channel's backend): ERROR alerts and DLQ incidents page, the rest go to the channel."""
-    pager = _sns_alerter(environ, PAGER_TOPIC_ARN) if (environ.get(PAGER_TOPIC_ARN) or "").strip() else None
-    return RoutingAlerterResource(channel=channel_alerter_from_env(environ), pager=pager)
-
-
-def oncall_handover_from_env(environ: Environ) -> OncallHandoverResource:
-    return OncallHandoverResource(directory=f"{_data_dir(environ)}/{ONCALL_DIR}")
-
-
-RESOURCE_FACTORIES: dict[str, Callable[[Environ], dg.ConfigurableResource]] = {
-    "secrets": secrets_from_env,
-    "ssot": ssot_from_env,
-    "crm": crm_from_env,
-    "key_index": key_index_from_env,
-    "n8n": n8n_from_env,
-    "live_page": live_page_from_env,
-    "queue": queue_from_env,
-    "alerter": alerter_from_env,
-    "metrics": metrics_from_env,
-    "handover_files": oncall_handover_from_env,
+RESOURCE_FACTORIES: dict[str, Build] = {
+    "secrets": _switched("secrets"),
+    "ssot": _switched("ssot"),
+    "crm": _switched("crm"),
+    "key_index": _key_index,
+    "n8n": _switched("n8n"),
+    "live_page": lambda deployment: LivePageResource(directory=f"{deployment.data_dir}/{LIVE_PAGE_DIR}"),
+    "queue": _switched("queue"),
+    "alerter": _alerter,
+    "metrics": _switched("metrics"),
+    "handover_files": lambda deployment: OncallHandoverResource(directory=f"{deployment.data_dir}/{ONCALL_DIR}"),
 }
+"""The code location's resources by key, each built from the deployment."""
 
 
 def resources_from_env(environ: Environ | None = None) -> dict[str, dg.ConfigurableResource]:
     """The resources dict for the deployment the environment describes."""
-    environ = os.environ if environ is None else environ
-    return {name: factory(environ) for name, factory in RESOURCE_FACTORIES.items()}
+    deployment = Deployment(os.environ if environ is None else environ)
+    return {name: build(deployment) for name, build in RESOURCE_FACTORIES.items()}
 
 
 DLQ_THRESHOLD = "CLAWBOT_DLQ_ALERT_THRESHOLD"

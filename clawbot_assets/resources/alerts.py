@@ -13,6 +13,7 @@ its pager (an SNS topic), the rest to its channel (any of the three), by ``domai
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -29,7 +30,6 @@ from clawbot_assets.resources.backends import (
     DEFAULT_DATA_DIR,
     LOCAL_ALERTS_FILE,
     SLACK_WEBHOOK_URL,
-    BackendConfigError,
     local_path,
     require,
 )
@@ -77,8 +77,9 @@ class Alert:
 class AlerterResource(dg.ConfigurableResource):
     """Where alerts go."""
 
+    @abc.abstractmethod
     def send(self, alert: Alert) -> None:
-        raise NotImplementedError
+        """Deliver ``alert``; raises ``AlertDeliveryError`` (or ``BackendConfigError``) when it cannot."""
 
     def describe(self) -> str:
         return type(self).__name__
@@ -152,15 +153,6 @@ class SlackAlerterResource(AlerterResource):
             raise AlertDeliveryError(f"Slack webhook unreachable after {self.retries} retries ({type(error).__name__})") from None
         if response.status >= 300:
             raise AlertDeliveryError(f"Slack webhook answered {response.status} after {self.retries} retries")
-
-
-class MisconfiguredAlerterResource(AlerterResource):
-    """Stands in when ``CLAWBOT_ALERTS`` names no backend: sending fails naming the switch."""
-
-    problem: str
-
-    def send(self, alert: Alert) -> None:
-        raise BackendConfigError(self.problem)
 
 
 class RoutingAlerterResource(AlerterResource):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Optional
 
 import dagster as dg
@@ -12,7 +13,6 @@ from clawbot_assets.resources.backends import (
     DEFAULT_DATA_DIR,
     LOCAL_CRM_FILE,
     RATE_LIMIT_FILE,
-    BackendConfigError,
     local_path,
 )
 from clawbot_assets.resources.secrets import HUBSPOT_ACCESS_TOKEN, SecretsResource
@@ -23,8 +23,9 @@ DEFAULT_DNC_PROPERTY = "do_not_contact"
 class CrmResource(dg.ConfigurableResource):
     """Deal pipelines and the deals in a stage."""
 
+    @abc.abstractmethod
     def client(self) -> CrmClient:
-        raise NotImplementedError
+        """The backend's client; a misconfigured backend raises here, at the run's first use."""
 
 
 class LocalCrmResource(CrmResource):
@@ -34,7 +35,7 @@ class LocalCrmResource(CrmResource):
 
     def client(self) -> CrmClient:
         from clawbot_assets.adapters.crm_local import LocalCrm
-        from clawbot_assets.demo.seed import ensure_crm_fixture
+        from clawbot_assets.adapters.crm_local_fixture import ensure_crm_fixture
 
         return LocalCrm(ensure_crm_fixture(local_path(self.data_dir, LOCAL_CRM_FILE)))
 
@@ -67,11 +68,3 @@ class HubSpotCrmResource(CrmResource):
             pacer=HubSpotPacer(store, account=account),
         )
 
-
-class MisconfiguredCrmResource(CrmResource):
-    """Stands in when ``CLAWBOT_CRM`` names no backend; runs that need the CRM fail at start."""
-
-    problem: str
-
-    def client(self) -> CrmClient:
-        raise BackendConfigError(self.problem)

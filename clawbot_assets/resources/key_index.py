@@ -4,6 +4,8 @@ second of every code-location load)."""
 
 from __future__ import annotations
 
+import abc
+
 import dagster as dg
 
 from clawbot_assets.adapters.key_index import FileKeyIndexStore, KeyIndexStore
@@ -11,8 +13,9 @@ from clawbot_assets.resources.backends import DEFAULT_DATA_DIR, KEY_INDEX_FILE, 
 
 
 class KeyIndexResource(dg.ConfigurableResource):
+    @abc.abstractmethod
     def store(self) -> KeyIndexStore:
-        raise NotImplementedError
+        """Where the key index is read and written."""
 
 
 class LocalKeyIndexResource(KeyIndexResource):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Optional, Sequence
 
 import dagster as dg
@@ -12,24 +13,15 @@ from clawbot_assets.observability.metrics import NAMESPACE, Datapoint
 
 
 class MetricsResource(dg.ConfigurableResource):
+    """Where ``ops_metrics`` sends its datapoints besides its own metadata."""
+
+    @abc.abstractmethod
     def publish(self, points: Sequence[Datapoint]) -> PublishReport:
-        raise NotImplementedError
+        """Publish ``points``; what the destination refused is reported lost, never raised."""
 
+    @abc.abstractmethod
     def destination(self) -> str:
-        raise NotImplementedError
-
-
-class MisconfiguredMetricsResource(MetricsResource):
-    """Stands in when ``CLAWBOT_METRICS`` names no backend: nothing is published, and each
-    publish reports every point lost with the reason."""
-
-    problem: str
-
-    def publish(self, points: Sequence[Datapoint]) -> PublishReport:
-        return PublishReport(lost=len(points), errors=[self.problem])
-
-    def destination(self) -> str:
-        return "nowhere (misconfigured)"
+        """Where the points go, for the run's metadata."""
 
 
 class LocalMetricsResource(MetricsResource):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Optional
 
 import dagster as dg
@@ -10,7 +11,6 @@ from clawbot_assets.adapters.n8n import N8nClient
 from clawbot_assets.resources.backends import (
     DEFAULT_DATA_DIR,
     LOCAL_N8N_FILE,
-    BackendConfigError,
     local_path,
     require,
 )
@@ -20,21 +20,23 @@ from clawbot_assets.resources.secrets import N8N_API_KEY, SecretsResource
 class N8nResource(dg.ConfigurableResource):
     """The workflows of the n8n instance that still fires some playbooks."""
 
+    @abc.abstractmethod
     def client(self) -> N8nClient:
-        raise NotImplementedError
+        """The backend's client. A misconfigured backend raises ``BackendConfigError`` here, which
+        the audit reads as n8n unknown (the audit still runs)."""
 
     def describe(self) -> str:
         return type(self).__name__
 
 
 class LocalN8nResource(N8nResource):
-    """An n8n workflow export under ``data_dir``, written from the demo on first use."""
+    """An n8n workflow export under ``data_dir``, written from its adapter's fixture on first use."""
 
     data_dir: str = DEFAULT_DATA_DIR
 
     def client(self) -> N8nClient:
         from clawbot_assets.adapters.n8n import LocalN8n
-        from clawbot_assets.demo.seed import ensure_n8n_export
+        from clawbot_assets.adapters.n8n_local_fixture import ensure_n8n_export
 
         return LocalN8n(ensure_n8n_export(local_path(self.data_dir, LOCAL_N8N_FILE)))
 
@@ -59,11 +61,3 @@ class N8nApiResource(N8nResource):
     def describe(self) -> str:
         return f"n8n:{self.base_url}"
 
-
-class MisconfiguredN8nResource(N8nResource):
-    """Stands in when ``CLAWBOT_N8N`` names no backend; the audit reads n8n as unknown."""
-
-    problem: str
-
-    def client(self) -> N8nClient:
-        raise BackendConfigError(self.problem)

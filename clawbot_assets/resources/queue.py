@@ -7,6 +7,7 @@ boto3, imported only when a run uses it.
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar, Optional
 
 import dagster as dg
@@ -17,7 +18,6 @@ from clawbot_assets.resources.backends import (
     DLQ_URL,
     LOCAL_QUEUE_FILE,
     QUEUE_URL,
-    BackendConfigError,
     local_path,
     require,
 )
@@ -31,11 +31,13 @@ MAX_RECEIVE_COUNT = 3
 class QueueResource(dg.ConfigurableResource):
     """The task queue the worker consumes, and its dead-letter queue."""
 
+    @abc.abstractmethod
     def queue(self) -> QueueClient:
-        raise NotImplementedError
+        """The task queue; a misconfigured backend raises here, at the run's first use."""
 
+    @abc.abstractmethod
     def dead_letter(self) -> QueueClient:
-        raise NotImplementedError
+        """The dead-letter queue the task queue's redrive policy names."""
 
     def start_redrive(self) -> Optional[str]:
         """Ask the backend to move the DLQ back to the queue itself; ``None`` where it cannot."""
@@ -100,14 +102,3 @@ class SqsQueueResource(QueueResource):
     def describe(self) -> str:
         return f"sqs:{(self.queue_url or '').rsplit('/', 1)[-1]}"
 
-
-class MisconfiguredQueueResource(QueueResource):
-    """Stands in when ``CLAWBOT_QUEUE`` names no backend; runs that need the queue fail at start."""
-
-    problem: str
-
-    def queue(self) -> QueueClient:
-        raise BackendConfigError(self.problem)
-
-    def dead_letter(self) -> QueueClient:
-        raise BackendConfigError(self.problem)

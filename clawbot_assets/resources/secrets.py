@@ -10,6 +10,7 @@ secret, never the value.
 
 from __future__ import annotations
 
+import abc
 import os
 
 import dagster as dg
@@ -37,9 +38,9 @@ class SecretsResource(dg.ConfigurableResource):
         """Whether a ClawBot password is meant to exist here (so signing is required)."""
         return True
 
+    @abc.abstractmethod
     def get(self, name: str) -> str:
         """The credential ``name``, cleaned; raises ``SecretUnavailableError`` naming it."""
-        raise NotImplementedError
 
 
 class EnvSecretsResource(SecretsResource):
@@ -83,11 +84,3 @@ def signing_key(secrets: SecretsResource) -> str | None:
         hint = "" if secrets.password_configured() else f"; set {ALLOW_UNSIGNED}=true to send unsigned on purpose"
         raise SigningKeyUnavailableError(f"messages must be signed and {CLAWBOT_PASSWORD} cannot be read: {error}{hint}") from None
 
-
-class MisconfiguredSecretsResource(SecretsResource):
-    """Stands in when ``CLAWBOT_SECRETS`` names no backend; every credential read fails, naming it."""
-
-    problem: str
-
-    def get(self, name: str) -> str:
-        raise SecretUnavailableError(self.problem)

@@ -1,12 +1,13 @@
 """The SSOT resources: one class per backend, sharing ``SsotResource``'s interface.
 
-``LocalSsotResource`` is the embedded SQLite twin, seeded with the demo on first use.
+``LocalSsotResource`` is the embedded SQLite twin, seeded with its adapter's fixture on first use.
 ``AirtableSsotResource`` is pyairtable against one base, paced by the limiter that every
 process talking to that base shares.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
@@ -19,7 +20,6 @@ from clawbot_assets.resources.backends import (
     DEFAULT_DATA_DIR,
     LOCAL_SSOT_FILE,
     RATE_LIMIT_FILE,
-    BackendConfigError,
     local_path,
     require,
 )
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 class SsotResource(dg.ConfigurableResource):
     """Playbooks and task_queue_sales, wherever they live."""
 
+    @abc.abstractmethod
     def client(self) -> SsotClient:
-        raise NotImplementedError
+        """The backend's client; a misconfigured backend raises here, at the run's first use."""
 
     def describe(self) -> str:
         """Which backend this is, for run metadata; never a credential."""
@@ -52,7 +53,7 @@ class LocalSsotResource(SsotResource):
 
     def client(self) -> SsotClient:
         from clawbot_assets.adapters.ssot_local import LocalSsot
-        from clawbot_assets.demo.seed import seed_demo_once
+        from clawbot_assets.adapters.ssot_local_fixture import seed_demo_once
 
         local = LocalSsot(local_path(self.data_dir, LOCAL_SSOT_FILE))
         seed_demo_once(local)
@@ -125,12 +126,3 @@ class AirtableSsotResource(SsotResource):
     def describe(self) -> str:
         return f"airtable:{self.base_id}"
 
-
-class MisconfiguredSsotResource(SsotResource):
-    """Stands in when ``CLAWBOT_SSOT`` names no backend: the code location still loads, and
-    every run that needs the SSOT fails at start with ``problem``."""
-
-    problem: str
-
-    def client(self) -> SsotClient:
-        raise BackendConfigError(self.problem)

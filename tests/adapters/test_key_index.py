@@ -8,8 +8,8 @@ from moto import mock_aws
 from clawbot_assets.adapters.key_index import FileKeyIndexStore, KeyIndex
 from clawbot_assets.adapters.ssot import TASKS_TABLE
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.seed import seed_demo_once
-from clawbot_assets.resources import key_index_from_env
+from clawbot_assets.adapters.ssot_local_fixture import seed_demo_once
+from clawbot_assets.resources import resources_from_env
 from tests.services.ledger import Ledger
 
 INDEX = KeyIndex("run-1", {"churn_rescue|1|1|2026-11-25": "recA", "churn_rescue|2|1|2026-11-25": "recB"})
@@ -34,7 +34,7 @@ def s3(monkeypatch):
 
 
 def test_s3_store_round_trip_encrypted_and_missing_object_reads_as_missing(s3):
-    store = key_index_from_env({"CLAWBOT_KEY_INDEX_S3_URI": "s3://clawbot-state/prod/"}).store()
+    store = resources_from_env({"CLAWBOT_KEY_INDEX_S3_URI": "s3://clawbot-state/prod/"})["key_index"].store()
     assert store.load() is None
     store.save(INDEX)
     assert store.load() == INDEX

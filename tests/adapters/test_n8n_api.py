@@ -3,8 +3,7 @@
 import pytest
 
 from clawbot_assets.adapters.n8n import LocalN8n, N8nApi, N8nBudgetSpent, N8nError, N8nUnknownWorkflow, RequestBudget
-from clawbot_assets.demo.data import n8n_workflows
-from clawbot_assets.demo.seed import ensure_n8n_export
+from clawbot_assets.adapters.n8n_local_fixture import ensure_n8n_export, n8n_workflows
 from clawbot_assets.domain.n8n_schedule import parse_workflows
 from tests.fakes.n8n_server import FakeN8n
 

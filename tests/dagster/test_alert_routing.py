@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from clawbot_assets.adapters.queue import OutgoingMessage
-from clawbot_assets.resources import alerter_from_env
+from clawbot_assets.resources import resources_from_env
 from clawbot_assets.resources.alerts import Alert, AlertDeliveryError, RoutingAlerterResource, SlackAlerterResource, SnsAlerterResource
 from clawbot_assets.resources.queue import LocalQueueResource
 from sensors.check_alerts import build_check_failure_alert_sensor
@@ -115,8 +115,8 @@ def test_pager_and_channel_both_down_raises_without_the_webhook_url():
 
 
 def test_the_environment_routes_dlq_incidents_to_the_pager_topic_and_warnings_to_the_channel_topic(instance, topics, tmp_path):
-    alerter = alerter_from_env({"CLAWBOT_ALERTS": "sns", "CLAWBOT_ALERT_TOPIC_ARN": topics.arn["channel"],
-                                "CLAWBOT_PAGER_TOPIC_ARN": topics.arn["pager"], "AWS_REGION": REGION})
+    alerter = resources_from_env({"CLAWBOT_ALERTS": "sns", "CLAWBOT_ALERT_TOPIC_ARN": topics.arn["channel"],
+                                  "CLAWBOT_PAGER_TOPIC_ARN": topics.arn["pager"], "AWS_REGION": REGION})["alerter"]
     assert isinstance(alerter, RoutingAlerterResource) and alerter.pager_configured()
 
     queue = LocalQueueResource(data_dir=str(tmp_path))
@@ -136,7 +136,7 @@ def test_the_environment_routes_dlq_incidents_to_the_pager_topic_and_warnings_to
 
 
 def test_without_a_pager_the_demo_records_what_would_have_paged(instance, tmp_path):
-    alerter = alerter_from_env({"CLAWBOT_DATA_DIR": str(tmp_path)})
+    alerter = resources_from_env({"CLAWBOT_DATA_DIR": str(tmp_path)})["alerter"]
     assert not alerter.pager_configured()
     with scenario(instance, {"severe": [False], "mild": [False]}) as tick:
         tick(alerter)

@@ -210,13 +210,13 @@ def test_every_beta_or_preview_api_loading_raises_is_listed_in_decisions(monkeyp
     import re
     import warnings
 
-    from clawbot_assets.resources import secrets_from_env
+    from clawbot_assets.resources import resource_for
 
     monkeypatch.setenv("CLAWBOT_DATA_DIR", str(tmp_path))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         defs().get_repository_def()
-        secrets_from_env({"CLAWBOT_SECRETS": "aws", "CLAWBOT_SECRET_ID": "clawbot"})
+        resource_for("secrets", {"CLAWBOT_SECRETS": "aws", "CLAWBOT_SECRET_ID": "clawbot"})
     subjects = {
         re.search(r"`([^`]+)`", str(warning.message)).group(1)
         for warning in caught

@@ -10,7 +10,7 @@ import pytest
 
 from clawbot_assets.adapters.queue import OutgoingMessage
 from clawbot_assets.adapters.ssot import TASKS_TABLE
-from clawbot_assets.resources import secrets_from_env
+from clawbot_assets.resources import resource_for
 from clawbot_assets.resources.secrets import EnvSecretsResource, UnsignedAllowedEnvSecretsResource
 from tests.dagster.helpers import defs_for
 from tests.dagster.test_dispatch_loop import run, worker
@@ -25,8 +25,8 @@ def statuses(resources) -> Counter:
 
 def unreadable_secrets(how: str):
     if how == "mistyped CLAWBOT_SECRETS":
-        return secrets_from_env({"CLAWBOT_SECRETS": "aws-sm", "CLAWBOT_PASSWORD": PASSWORD})
-    return secrets_from_env({"CLAWBOT_SECRETS": "aws", "CLAWBOT_SECRET_ID": "clawbot/app",
+        return resource_for("secrets", {"CLAWBOT_SECRETS": "aws-sm", "CLAWBOT_PASSWORD": PASSWORD})
+    return resource_for("secrets", {"CLAWBOT_SECRETS": "aws", "CLAWBOT_SECRET_ID": "clawbot/app",
                              "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
 
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 
-from clawbot_assets.resources import ssot_from_env
-from clawbot_assets.resources.ssot import MisconfiguredSsotResource
+from clawbot_assets.resources import resource_for
+from clawbot_assets.resources.misconfigured import MisconfiguredResource
 from tests.conftest import TOKEN
 from tests.deploy.production_home import postgres_environment
 
@@ -30,7 +30,7 @@ def test_the_limiter_lives_in_the_instance_database_and_its_password_never_shows
     environ = instance_environ(postgres_url)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    resource = ssot_from_env(environ)
+    resource = resource_for("ssot", environ)
     assert PASSWORD not in repr(resource) and isinstance(resource.rate_limiter_password, dg.EnvVar)
     with dg.build_resources({"ssot": resource}) as built:
         limiter = built.ssot.client().rate_limiter
@@ -41,6 +41,6 @@ def test_the_limiter_lives_in_the_instance_database_and_its_password_never_shows
 
 
 def test_instance_without_its_postgres_variables_is_a_clear_misconfiguration():
-    resource = ssot_from_env({"CLAWBOT_SSOT": "airtable", "CLAWBOT_RATE_LIMITER_URL": "instance", "DAGSTER_POSTGRES_USER": "dagster"})
-    assert isinstance(resource, MisconfiguredSsotResource)
+    resource = resource_for("ssot", {"CLAWBOT_SSOT": "airtable", "CLAWBOT_RATE_LIMITER_URL": "instance", "DAGSTER_POSTGRES_USER": "dagster"})
+    assert isinstance(resource, MisconfiguredResource) and resource.system == "ssot"
     assert "DAGSTER_POSTGRES_HOST, DAGSTER_POSTGRES_DB" in resource.problem

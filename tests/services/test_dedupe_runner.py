@@ -6,8 +6,7 @@ import pytest
 
 from clawbot_assets.adapters.ssot import TASKS_TABLE, SsotError, chunks
 from clawbot_assets.adapters.ssot_local import LocalSsot
-from clawbot_assets.demo.data import backlog_records
-from clawbot_assets.demo.seed import seed_demo_once
+from clawbot_assets.adapters.ssot_local_fixture import backlog_records, seed_demo_once
 from clawbot_assets.services.dedupe_runner import restore_run
 from tests.services.ledger import Ledger
 
@@ -195,7 +194,7 @@ def test_restore_marks_are_never_copied_onto_survivors_nor_counted_as_new_duplic
 
 
 def test_airtable_without_a_durable_archive_refuses_before_deleting(monkeypatch, tmp_path):
-    from clawbot_assets.resources import ssot_from_env
+    from clawbot_assets.resources import resource_for
     from tests.conftest import BASE_ID, TOKEN
     from tests.fakes.airtable_server import FakeAirtable
 
@@ -204,7 +203,7 @@ def test_airtable_without_a_durable_archive_refuses_before_deleting(monkeypatch,
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("AIRTABLE_API_KEY", TOKEN)
         environ = {"CLAWBOT_SSOT": "airtable", "AIRTABLE_BASE_ID": BASE_ID, "AIRTABLE_ENDPOINT_URL": server.url}
-        resource = ssot_from_env(environ, resolve_secrets=True).model_copy(update={"rate_limiter_url": "memory://?limit=400&window=1"})
+        resource = resource_for("ssot", environ, resolve_secrets=True).model_copy(update={"rate_limiter_url": "memory://?limit=400&window=1"})
         with pytest.raises(SsotError, match="No durable dedupe archive"):
             Ledger(tmp_path / "index.json.gz").run(resource.client(), run_id="nowhere-to-archive")
         assert len(server.records(BASE_ID, TASKS_TABLE)) == len(backlog_records())
