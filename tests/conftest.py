@@ -131,20 +131,22 @@ def _module_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
-#: Without timings (a fresh clone): these folders' tests start CLIs, servers and drills.
+#: Without timings (a fresh clone): the rehearsal (the longest single test) first, then these
+#: folders, whose tests start CLIs, servers and drills.
+SLOWEST_MODULES = ("tests/dagster/test_rehearsal.py",)
 SLOW_FOLDERS = ("tests/runbooks/", "tests/deploy/")
 
 
 def pytest_collection_modifyitems(config, items):
     """Slowest modules first (by the last run's timings, in pytest's cache; without any, the
-    SLOW_FOLDERS): with xdist the long drills and servers start at once on every worker instead
+    SLOWEST_MODULES, then the SLOW_FOLDERS): with xdist the long drills and servers start at once on every worker instead
     of ending the run on one of them while the others idle. The order within a module is kept,
     so module fixtures are made once."""
     seconds = config.cache.get(DURATIONS_KEY, {}) if getattr(config, "cache", None) else {}
     if seconds:
         items.sort(key=lambda item: -seconds.get(_module_of(item.nodeid), 0.0))
     else:
-        items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FOLDERS))
+        items.sort(key=lambda item: (not item.nodeid.startswith(SLOWEST_MODULES), not item.nodeid.startswith(SLOW_FOLDERS)))
 
 
 def pytest_runtest_logreport(report):
