@@ -1,5 +1,6 @@
 """The reference worker (``services/worker.py``) behind the kit's command interface: it reads
-the variables a worker under test is given and records each delivery in the deliveries file."""
+the variables a worker under test is given, on either backend, and records each delivery in
+the deliveries file."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import json
 import os
 from typing import Mapping
 
-from clawbot_assets.adapters.queue_local import LocalQueue
-from clawbot_assets.adapters.ssot_local import LocalSsot
+from clawbot_assets.adapters.queue import QueueClient
+from clawbot_assets.adapters.ssot import SsotClient
 from clawbot_assets.domain.queue_message import TaskMessage
 from clawbot_assets.services.worker import run_worker
 from clawbot_assets.worker_conformance.environment import (
@@ -21,6 +22,15 @@ from clawbot_assets.worker_conformance.environment import (
     LOCAL_QUEUE_FILE,
     LOCAL_SSOT_FILE,
     MAX_RECEIVE_COUNT,
+    QUEUE_SWITCH,
+    SSOT_SWITCH,
+)
+from clawbot_assets.worker_conformance.environment_aws import (
+    AIRTABLE_API_KEY,
+    AIRTABLE_BASE_ID,
+    AIRTABLE_ENDPOINT_URL,
+    QUEUE_URL,
+    RATE_LIMITER_URL,
 )
 
 
@@ -31,13 +41,36 @@ def recorder(path: str):
     return deliver
 
 
-def backend(variables: Mapping[str, str]) -> tuple[LocalSsot, LocalQueue]:
-    """The task table and the queue (with its DLQ) the kit's variables point at."""
-    data_dir = variables[DATA_DIR]
-    queue_file = os.path.join(data_dir, LOCAL_QUEUE_FILE)
-    queue = LocalQueue(queue_file, LOCAL_QUEUE, dead_letter=LocalQueue(queue_file, LOCAL_DLQ),
-                       max_receive_count=MAX_RECEIVE_COUNT)
-    return LocalSsot(os.path.join(data_dir, LOCAL_SSOT_FILE)), queue
+def _queue(variables: Mapping[str, str]) -> QueueClient:
+    if variables.get(QUEUE_SWITCH, "local") == "sqs":
+        from clawbot_assets.adapters.queue_sqs import SqsQueue, sqs_client
+
+        client = sqs_client(variables.get("AWS_ENDPOINT_URL"), variables.get("AWS_REGION") or variables.get("AWS_DEFAULT_REGION"))
+        return SqsQueue(client, variables[QUEUE_URL])
+    from clawbot_assets.adapters.queue_local import LocalQueue
+
+    queue_file = os.path.join(variables[DATA_DIR], LOCAL_QUEUE_FILE)
+    return LocalQueue(queue_file, LOCAL_QUEUE, dead_letter=LocalQueue(queue_file, LOCAL_DLQ),
+                      max_receive_count=MAX_RECEIVE_COUNT)
+
+
+def _ssot(variables: Mapping[str, str]) -> SsotClient:
+    if variables.get(SSOT_SWITCH, "local") == "airtable":
+        from clawbot_assets.adapters.rate_limit import rate_limiter_for
+        from clawbot_assets.adapters.ssot_airtable import AirtableSsot
+
+        base_id = variables[AIRTABLE_BASE_ID]
+        limiter = rate_limiter_for(variables.get(RATE_LIMITER_URL), name=f"airtable:{base_id}")
+        return AirtableSsot(variables[AIRTABLE_API_KEY], base_id, endpoint_url=variables.get(AIRTABLE_ENDPOINT_URL),
+                            rate_limiter=limiter)
+    from clawbot_assets.adapters.ssot_local import LocalSsot
+
+    return LocalSsot(os.path.join(variables[DATA_DIR], LOCAL_SSOT_FILE))
+
+
+def backend(variables: Mapping[str, str]) -> tuple[SsotClient, QueueClient]:
+    """The task table and the queue the kit's variables point at (``CLAWBOT_SSOT``, ``CLAWBOT_QUEUE``)."""
+    return _ssot(variables), _queue(variables)
 
 
 def run_reference_worker(variables: Mapping[str, str]) -> int:

@@ -10,9 +10,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, ContextManager, Mapping, Sequence
 
-from clawbot_assets.worker_conformance.environment import ScenarioEnvironment
+from clawbot_assets.worker_conformance.environment import Backend, local_backend
 from clawbot_assets.worker_conformance.scenarios import ROUNDS, SCENARIOS, Scenario
 
 #: Runs the worker once with these variables (added to the kit's environment); returns its exit code.
@@ -20,6 +20,16 @@ Worker = Callable[[Mapping[str, str]], int]
 
 #: The project's reference worker, run as any other worker would be.
 REFERENCE_WORKER_COMMAND = f"{shlex.quote(sys.executable)} -m clawbot_assets.worker_conformance.reference_worker"
+
+
+def _aws_airtable_backend() -> ContextManager[Backend]:
+    from clawbot_assets.worker_conformance.environment_aws import aws_airtable_backend
+
+    return aws_airtable_backend()
+
+
+#: ``--backend``: where the queue, its DLQ and the task table live.
+BACKENDS: dict[str, Callable[[], ContextManager[Backend]]] = {"local": local_backend, "aws-airtable": _aws_airtable_backend}
 
 
 def command_worker(command: str, timeout: float = 120.0) -> Worker:
@@ -44,9 +54,9 @@ class ScenarioResult:
         return not self.failures
 
 
-def run_scenario(scenario: Scenario, worker: Worker, workdir: Path) -> ScenarioResult:
+def run_scenario(scenario: Scenario, worker: Worker, workdir: Path, backend: Backend) -> ScenarioResult:
     started = time.monotonic()
-    env = ScenarioEnvironment(workdir / scenario.name)
+    env = backend.environment(workdir / scenario.name)
     state = scenario.seed(env)
     exit_codes = []
     for round_ in range(1, ROUNDS + 1):
@@ -57,9 +67,9 @@ def run_scenario(scenario: Scenario, worker: Worker, workdir: Path) -> ScenarioR
     return ScenarioResult(scenario.name, scenario.promise, failures, time.monotonic() - started)
 
 
-def run_kit(worker: Worker, scenarios: Sequence[Scenario] = SCENARIOS) -> list[ScenarioResult]:
-    with tempfile.TemporaryDirectory(prefix="worker-conformance-") as workdir:
-        return [run_scenario(scenario, worker, Path(workdir)) for scenario in scenarios]
+def run_kit(worker: Worker, scenarios: Sequence[Scenario] = SCENARIOS, backend: str = "local") -> list[ScenarioResult]:
+    with tempfile.TemporaryDirectory(prefix="worker-conformance-") as workdir, BACKENDS[backend]() as opened:
+        return [run_scenario(scenario, worker, Path(workdir), opened) for scenario in scenarios]
 
 
 def render(results: Sequence[ScenarioResult]) -> str:

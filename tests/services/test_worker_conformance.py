@@ -16,10 +16,13 @@ from clawbot_assets.domain.task_lifecycle import SENDABLE, SENT_AT_FIELD, Status
 from clawbot_assets.resources import backends, queue as queue_resources, secrets
 from clawbot_assets.demo import seed
 from clawbot_assets.services.worker import run_worker
-from clawbot_assets.worker_conformance import environment
+from clawbot_assets.resources import ssot as ssot_resources
+from clawbot_assets.worker_conformance import environment, environment_aws
+from clawbot_assets.worker_conformance.__main__ import main
 from clawbot_assets.worker_conformance.reference_worker import backend, recorder, run_reference_worker
 from clawbot_assets.worker_conformance.runner import run_kit
 from clawbot_assets.worker_conformance.environment import CLAWBOT_PASSWORD, DELIVERIES
+from tests.fakes.aws import fake_credentials
 
 
 def _failed(results) -> dict[str, list[str]]:
@@ -134,3 +137,29 @@ def test_the_kit_names_the_backend_as_the_project_does():
         queue_resources.LOCAL_QUEUE, queue_resources.LOCAL_DLQ, queue_resources.MAX_RECEIVE_COUNT)
     assert environment.CLAWBOT_PASSWORD == secrets.CLAWBOT_PASSWORD
     assert environment.SEEDED_MARKER == seed.SEEDED_MARKER
+    assert (environment.QUEUE_SWITCH, environment.SSOT_SWITCH) == (backends.QUEUE_SWITCH, backends.SSOT_SWITCH)
+    assert (environment_aws.QUEUE_URL, environment_aws.DLQ_URL, environment_aws.RATE_LIMITER_URL, environment_aws.RATE_LIMIT_FILE) == (
+        backends.QUEUE_URL, backends.DLQ_URL, backends.RATE_LIMITER_URL, backends.RATE_LIMIT_FILE)
+    assert environment_aws.AIRTABLE_API_KEY == ssot_resources.AIRTABLE_API_KEY
+
+
+def test_on_sqs_and_airtable_the_reference_worker_passes_and_a_status_blind_worker_fails(monkeypatch):
+    """The in-process workers make their boto3 clients from this process's environment, as a worker
+    process does from the variables the kit gives it."""
+    fake_credentials(monkeypatch)
+    assert _failed(run_kit(run_reference_worker, backend="aws-airtable")) == {}
+    failed = _failed(run_kit(_sends_without_checking_status, backend="aws-airtable"))
+    assert set(failed) == {"never_sends_a_task_not_queued", "sends_once_under_redelivery"}
+    assert any("contacted 3 times, not once" in reason for reason in failed["sends_once_under_redelivery"])
+
+
+def test_outside_the_repository_the_aws_airtable_backend_says_what_is_missing(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tests.fakes.airtable_server", None)
+    try:
+        main(["--backend", "aws-airtable"])
+    except SystemExit as exit_:
+        assert exit_.code == 2
+    else:
+        raise AssertionError("the kit ran without the Airtable fake")
+    error = capsys.readouterr().err
+    assert "tests/fakes/airtable_server.py" in error and "checkout of the repository" in error
