@@ -14,7 +14,7 @@ from clawbot_assets.adapters.ssot import TASKS_TABLE
 from clawbot_assets.domain.queue_message import parse_message
 from clawbot_assets.domain.task_lifecycle import SENDABLE, SENT_AT_FIELD, Status, effective_status
 from clawbot_assets.resources import backends, queue as queue_resources, secrets
-from clawbot_assets.demo import seed
+from clawbot_assets.adapters import ssot_local_fixture
 from clawbot_assets.services.worker import run_worker
 from clawbot_assets.resources import ssot as ssot_resources
 from clawbot_assets.worker_conformance import environment, environment_aws
@@ -136,7 +136,7 @@ def test_the_kit_names_the_backend_as_the_project_does():
     assert (environment.LOCAL_QUEUE, environment.LOCAL_DLQ, environment.MAX_RECEIVE_COUNT) == (
         queue_resources.LOCAL_QUEUE, queue_resources.LOCAL_DLQ, queue_resources.MAX_RECEIVE_COUNT)
     assert environment.CLAWBOT_PASSWORD == secrets.CLAWBOT_PASSWORD
-    assert environment.SEEDED_MARKER == seed.SEEDED_MARKER
+    assert environment.SEEDED_MARKER == ssot_local_fixture.SEEDED_MARKER
     assert (environment.QUEUE_SWITCH, environment.SSOT_SWITCH) == (backends.QUEUE_SWITCH, backends.SSOT_SWITCH)
     assert (environment_aws.QUEUE_URL, environment_aws.DLQ_URL, environment_aws.RATE_LIMITER_URL, environment_aws.RATE_LIMIT_FILE) == (
         backends.QUEUE_URL, backends.DLQ_URL, backends.RATE_LIMITER_URL, backends.RATE_LIMIT_FILE)
