@@ -16,6 +16,7 @@ import urllib.request
 
 import dagster as dg
 import pytest
+from playwright.sync_api import expect
 
 from clawbot_assets.resources import local_resources
 from tests.dagster.helpers import defs_for
@@ -69,6 +70,8 @@ def ui(ui_data_dir):
 
 
 def open_asset(browser, url: str, asset: str):  # noqa: F811 (the fixture, passed on)
+    """The asset's overview, its metadata rendered. Reads below wait for what they read (a
+    loaded machine renders late): ``wait_for`` and ``expect``, never an instant ``is_visible``."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     context.add_init_script(SKIP_COMMUNITY_DIALOG)
     page = context.new_page()
@@ -84,6 +87,7 @@ def metadata_value(page, key: str):
 
 def test_the_audit_reads_in_the_ui_without_a_table_cut_off(ui, browser):  # noqa: F811
     page = open_asset(browser, ui, "ssot_audit")
+    metadata_value(page, "audit").wait_for()
     keys = page.locator("tbody > tr > td:first-child").all_inner_texts()
     assert keys.index("report") < keys.index("summary") < keys.index("audit"), keys
 
@@ -96,7 +100,7 @@ def test_the_audit_reads_in_the_ui_without_a_table_cut_off(ui, browser):  # noqa
 
     metadata_value(page, "report").get_by_text("Show Markdown").click()
     dialog = page.get_by_role("dialog")
-    assert dialog.get_by_role("heading", name="BROKEN: Cold Outbound — EU Founders (COLD, Lena)").is_visible()
+    expect(dialog.get_by_role("heading", name="BROKEN: Cold Outbound — EU Founders (COLD, Lena)")).to_be_visible(timeout=30_000)
     text = dialog.inner_text()
     assert "unsafe to run: Trigger is empty; Approval is empty" in text
     assert "Fix: fix the row in the SSOT (check trigger_and_approval_present on playbooks)" in text
@@ -105,6 +109,7 @@ def test_the_audit_reads_in_the_ui_without_a_table_cut_off(ui, browser):  # noqa
 
 def test_the_whats_live_page_is_read_in_the_ui_and_its_file_is_a_path(ui, browser, ui_data_dir):  # noqa: F811
     page = open_asset(browser, ui, "whats_live_page")
+    metadata_value(page, "page").wait_for()
     keys = page.locator("tbody > tr > td:first-child").all_inner_texts()
     assert keys[0] == "preview", keys
     assert metadata_value(page, "page").inner_text().strip() == str((ui_data_dir / "whats_live" / "index.html").resolve())
@@ -112,5 +117,5 @@ def test_the_whats_live_page_is_read_in_the_ui_and_its_file_is_a_path(ui, browse
 
     metadata_value(page, "preview").get_by_text("Show Markdown").click()
     dialog = page.get_by_role("dialog")
-    assert dialog.get_by_role("heading", name="What's live").is_visible()
+    expect(dialog.get_by_role("heading", name="What's live")).to_be_visible(timeout=30_000)
     assert dialog.locator("tr", has_text="Cold Outbound — US SaaS").inner_text().startswith("BROKEN")
