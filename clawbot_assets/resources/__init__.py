@@ -160,11 +160,19 @@ def _rate_limiter(deployment: Deployment) -> dict | str:
     }
 
 
-def _airtable_ssot(deployment: Deployment) -> SsotResource:
+def _paced(system: str, build: Callable[[Deployment, dict], dg.ConfigurableResource]) -> Build:
+    """A backend whose requests go through the shared limiter (Airtable, HubSpot): the one
+    stand-in, naming what is missing, when the limiter's store is not described."""
+    def paced(deployment: Deployment) -> dg.ConfigurableResource:
+        limiter = _rate_limiter(deployment)
+        if isinstance(limiter, str):
+            return MisconfiguredResource(system=system, problem=limiter)
+        return build(deployment, limiter)
+    return paced
+
+
+def _airtable_ssot(deployment: Deployment, limiter: dict) -> SsotResource:
     """Its token comes from the secrets resource at run start."""
-    limiter = _rate_limiter(deployment)
-    if isinstance(limiter, str):
-        return MisconfiguredResource(system="ssot", problem=limiter)
     return AirtableSsotResource(
         secrets=pick("secrets", deployment),
         base_id=deployment.get("AIRTABLE_BASE_ID"),
@@ -176,10 +184,7 @@ def _airtable_ssot(deployment: Deployment) -> SsotResource:
     )
 
 
-def _hubspot_crm(deployment: Deployment) -> CrmResource:
-    limiter = _rate_limiter(deployment)
-    if isinstance(limiter, str):
-        return MisconfiguredResource(system="crm", problem=limiter)
+def _hubspot_crm(deployment: Deployment, limiter: dict) -> CrmResource:
     return HubSpotCrmResource(
         secrets=pick("secrets", deployment),
         host=deployment.get("HUBSPOT_HOST"),
@@ -210,8 +215,8 @@ def _slack_alerter(deployment: Deployment) -> AlerterResource:
 
 BACKENDS: dict[str, Switch] = {
     "secrets": Switch(SECRETS_SWITCH, SecretsResource, {"env": _env_secrets, "aws": _aws_secrets}),
-    "ssot": Switch(SSOT_SWITCH, SsotResource, {"local": _in_data_dir(LocalSsotResource), "airtable": _airtable_ssot}),
-    "crm": Switch(CRM_SWITCH, CrmResource, {"local": _in_data_dir(LocalCrmResource), "hubspot": _hubspot_crm}),
+    "ssot": Switch(SSOT_SWITCH, SsotResource, {"local": _in_data_dir(LocalSsotResource), "airtable": _paced("ssot", _airtable_ssot)}),
+    "crm": Switch(CRM_SWITCH, CrmResource, {"local": _in_data_dir(LocalCrmResource), "hubspot": _paced("crm", _hubspot_crm)}),
     "n8n": Switch(N8N_SWITCH, N8nResource, {"local": _in_data_dir(LocalN8nResource), "n8n": _n8n_api}),
     "queue": Switch(QUEUE_SWITCH, QueueResource, {"local": _in_data_dir(LocalQueueResource), "sqs": _sqs_queue}),
     "metrics": Switch(METRICS_SWITCH, MetricsResource, {
