@@ -34,4 +34,4 @@ fi
 .venv-infra/bin/python -m pip install --quiet -r deploy/infra-tools.txt
 
 # Three workers: most tests wait on sockets and rate limits, so even two cores run three well.
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-3}" "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-3}" --dist worksteal "$@"

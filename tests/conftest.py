@@ -1,5 +1,6 @@
 import os
 import shutil
+import signal
 import tempfile
 
 import pytest
@@ -16,6 +17,20 @@ MEMORY_TMP_MINIMUM = 2 * 1024**3
 
 
 def pytest_configure(config):
+    _restore_interrupts()
+    _temporary_files_in_memory()
+
+
+def _restore_interrupts():
+    """SIGINT back to Python's default when the suite was started with it ignored (a background
+    job of a shell without job control ignores SIGINT and SIGQUIT). An ignored signal is
+    inherited by every process the tests start, and Dagster's servers and daemons map SIGTERM to
+    SIGINT's handler: they would ignore SIGTERM too and outlive the test that stops them."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _temporary_files_in_memory():
     """Temporary files (pytest's tmp_path, Dagster homes, SQLite stores, the subprocesses' own)
     in memory when the machine has a tmpfs: the tests commit to SQLite thousands of times, and
     each commit's fsync on disk costs ten times the commit. Semantics are unchanged (a crash of

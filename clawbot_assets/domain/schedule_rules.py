@@ -22,6 +22,7 @@ so callers that do not inject Dagster's rules still flag every row Dagster would
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -34,12 +35,16 @@ from clawbot_assets.domain.fields import shown
 MAX_CRON_CHARS = 200
 #: The longest IANA name is 32 characters.
 MAX_TIMEZONE_CHARS = 64
+#: Distinct crons remembered: every playbook is validated on each tick and sensor evaluation, and
+#: a cron's verdict never changes.
+CRON_VERDICTS_KEPT = 4096
 #: Any fixed moment works: a cron that fires at all fires within a few years of it.
 _FIRES_FROM = dt.datetime(2026, 1, 1)
 
 Rule = Callable[[str], "str | None"]
 
 
+@functools.lru_cache(maxsize=CRON_VERDICTS_KEPT)
 def cron_problem(cron: str) -> str | None:
     """Why ``cron`` cannot be a playbook schedule's cron, or ``None`` when it can."""
     if not cron.strip():

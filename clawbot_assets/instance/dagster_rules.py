@@ -10,8 +10,11 @@ pure defaults are at least as strict, so an upgrade that changes Dagster's rules
 
 from __future__ import annotations
 
+import functools
+
 from clawbot_assets.domain.fields import shown
 from clawbot_assets.domain.schedule_rules import (
+    CRON_VERDICTS_KEPT,
     ScheduleRules,
     cron_problem as domain_cron_problem,
     timezone_problem as domain_timezone_problem,
@@ -19,6 +22,7 @@ from clawbot_assets.domain.schedule_rules import (
 from clawbot_assets.instance.dagster_internals import cron_accepted, load_timezone, next_cron_tick
 
 
+@functools.lru_cache(maxsize=CRON_VERDICTS_KEPT)
 def dagster_cron_problem(cron: str) -> str | None:
     """What Dagster alone says about ``cron``: refused when defined, or failing when ticked."""
     try:

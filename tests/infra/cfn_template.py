@@ -1,7 +1,7 @@
 """The CloudFormation template, parsed with its short-form intrinsic functions (``!Ref``,
 ``!GetAtt``, ``!Sub`` ...) turned into their long JSON form, and small helpers to walk it.
 
-PyYAML's SafeLoader with one multi-constructor for ``!`` tags: no CloudFormation library is
+PyYAML's safe loader (libyaml's when PyYAML has it: ten times faster) with one multi-constructor for ``!`` tags: no CloudFormation library is
 needed in the project's own venv (cfn-lint lives in ``.venv-infra``).
 """
 
@@ -17,7 +17,7 @@ TEMPLATE = REPO / "deploy" / "cloudformation" / "clawbot.yaml"
 ALARMS_JSON = REPO / "deploy" / "observability" / "cloudwatch_alarms.json"
 
 
-class CfnLoader(yaml.SafeLoader):
+class CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """SafeLoader that reads ``!Name value`` as ``{"Fn::Name": value}`` (``Ref``, ``Condition``
     and ``GetAtt``'s dotted short form as CloudFormation itself does)."""
 
@@ -40,7 +40,7 @@ CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=CfnLoader)  # noqa: S506 - a safe loader's subclass
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
