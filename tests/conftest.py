@@ -8,7 +8,7 @@ import pytest
 from clawbot_assets.resources import local_resources as local_resources_for
 from clawbot_assets.resources.ssot import AirtableSsotResource
 from tests.fakes.secrets import FixedSecretsResource
-from tests.instances import instance_for_test
+from tests.instances import UNCAPTURED_COMPUTE_LOGS, instance_for_test
 
 #: Where temporary files go when nobody chose: memory, not disk.
 MEMORY_TMP = "/dev/shm"
@@ -57,7 +57,8 @@ def local_resources(data_dir):
 
 @pytest.fixture
 def instance():
-    with instance_for_test() as test_instance:
+    """A test instance; what steps print is not kept (see ``UNCAPTURED_COMPUTE_LOGS``)."""
+    with instance_for_test(overrides=UNCAPTURED_COMPUTE_LOGS) as test_instance:
         yield test_instance
 
 

@@ -35,6 +35,11 @@ def consolidated_event_log(home: Path) -> dict[str, Any]:
     return {**CONSOLIDATED_EVENT_LOG, "config": {"base_dir": str(home / "history")}}
 
 
+#: Steps' stdout and stderr not captured: capturing starts a ``tail`` and a Python watcher per
+#: step. For instances whose tests never read what a step printed; those that do (no secret in
+#: what a run stored, e.g. tests/dagster/test_secrets_manager.py) keep the default manager.
+UNCAPTURED_COMPUTE_LOGS = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}}
+
 #: The folders of a home that Dagster's default local storage (``DagsterSqliteStorage``) and the
 #: consolidated event log fill.
 STORAGE_FOLDERS = ("history", "schedules")

@@ -7,6 +7,8 @@ needed in the project's own venv (cfn-lint lives in ``.venv-infra``).
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -40,6 +42,12 @@ CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """A copy of its own for each caller: tests may change what they load."""
+    return copy.deepcopy(_parsed(path))
+
+
+@functools.cache
+def _parsed(path: Path) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=CfnLoader)  # noqa: S506 - a safe loader's subclass
 
 
