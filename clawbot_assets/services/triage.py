@@ -140,7 +140,8 @@ def _triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, report: Tria
     records = {r["fields"].get("Key"): r for r in ssot.find_by_keys(TASKS_TABLE, sorted(keyed))} if keyed else {}
     marked = write_statuses(ssot, Actor.TRIAGE, [
         StatusChange(records[key]["id"], Status.FAILED, {"Last Error": message.reason[:500]})
-        for key, message in keyed.items() if key in records])
+        for key, message in keyed.items() if key in records],
+        known={record["id"]: record.get("fields") or {} for record in records.values()})
     report.marked_failed = [key for key in keyed if key in records and records[key]["id"] in marked.written]
     if not redrive:
         return
