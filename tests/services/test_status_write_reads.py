@@ -53,3 +53,23 @@ def test_triage_marks_the_tasks_it_looked_up_without_reading_them_again(tmp_path
         # one lookup by Key, two writes of 10 and 1; the old code re-read the 12 tasks by id first
         assert lookups_by_id(server) == 0
         assert server.total_requests == 3, server.requests_by_method
+
+
+def test_a_dispatch_round_of_resent_and_fresh_tasks_reads_them_once_before_marking(tmp_path: Path) -> None:
+    """5 tasks left ``dispatching`` a minute ago by an interrupted run and 20 pending make one
+    round: one lookup by id before the send and one before the ``queued`` mark (the old code made
+    a third, for the resent tasks alone)."""
+    interrupted = [task("warm_nudge", str(1000 + n), status="dispatching") for n in range(5)]
+    for record in interrupted:
+        record["fields"]["Queued At"] = (NOW - dt.timedelta(minutes=1)).isoformat(timespec="seconds")
+    fresh = [task("warm_nudge", str(2000 + n)) for n in range(20)]
+    with FakeAirtable(token=TOKEN, rate_limit=1000) as server:
+        server.seed(BASE, PLAYBOOKS_TABLE, [playbook("Warm Nudge")])
+        server.seed(BASE, TASKS_TABLE, [*interrupted, *fresh])
+        server.clear_log()
+
+        report = run_dispatch(airtable(server), Crm(), LocalQueue(tmp_path / "queue.sqlite", "tasks"), now=NOW)
+
+        assert report.resent_after_interruption == 5 and report.dispatched == 25
+        assert set(statuses(server).values()) == {"queued"}
+        assert lookups_by_id(server) == 2, [(entry.method, str(entry.query)[:300]) for entry in server.log]
