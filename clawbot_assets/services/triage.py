@@ -199,7 +199,7 @@ def _make_redrivable(ssot: SsotClient, records: dict, valid: list[TriagedMessage
 
 def _reread_for_resend(dlq: QueueClient, wanted: set[str], left: dict[str, TriagedMessage]) -> list[TriagedMessage]:
     """The move task was refused after the messages were released: read them again to resend."""
-    again = [m for m in read_dlq(dlq, len(wanted) + 10)]
+    again = read_dlq(dlq, len(wanted) + 10)
     for message in again:
         left[message.message_id] = message
     return [m for m in again if m.message_id in wanted]
