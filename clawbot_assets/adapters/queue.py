@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from clawbot_assets.domain.queue_ids import dedup_id_for, group_id_for
+from clawbot_assets.domain.queue_ids import sqs_id
 
 #: SQS FIFO drops a message whose deduplication id was sent in the last 5 minutes.
 DEDUP_WINDOW_SECONDS = 300
@@ -42,11 +42,11 @@ class OutgoingMessage:
 
     @property
     def sqs_dedup_id(self) -> str:
-        return dedup_id_for(self.dedup_id)
+        return sqs_id(self.dedup_id)
 
     @property
     def sqs_group_id(self) -> str:
-        return group_id_for(self.group_id)
+        return sqs_id(self.group_id)
 
 
 @dataclass(frozen=True)

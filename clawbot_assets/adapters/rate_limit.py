@@ -53,7 +53,6 @@ DEFAULT_WINDOW_SECONDS = 1.0
 DEFAULT_MAX_HOLD_SECONDS = 75.0
 #: The job a request is counted against when nobody said (``attributed_to``).
 UNATTRIBUTED = "unattributed"
-_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 _current_job: ContextVar[str] = ContextVar("clawbot_request_job", default=UNATTRIBUTED)
 
@@ -204,7 +203,7 @@ def rate_limiter_for(
         store = MemoryStore(name)
     elif scheme == "sqlite":
         store = SqliteStore(Path("/" + urlsplit(url).path.lstrip("/")), name)
-    elif scheme in _POSTGRES_SCHEMES or is_postgres(url):
+    elif is_postgres(url):
         store = _postgres(url, name)
     else:
         raise RateLimiterConfigError(

@@ -25,16 +25,15 @@ from typing import Any, Mapping, Sequence
 from clawbot_assets.domain.guardrails import (
     DISPATCHABLE_STATUSES,
     DISPATCHED_STATUSES,
-    DISPATCHING,
     QUEUED_AT_FIELD,
     task_view,
 )
 from clawbot_assets.domain.playbook import UNSAFE_TO_RUN, PlaybookValidation
 from clawbot_assets.domain.ssot_query import Condition, FieldOnOrAfter, all_of, any_of, field_in
-from clawbot_assets.domain.task_lifecycle import SENT_AT_FIELD
+from clawbot_assets.domain.task_lifecycle import SENT_AT_FIELD, Status
 from clawbot_assets.domain.tasks import DO_NOT_CONTACT_REASON
 
-OPEN_STATUSES = (*DISPATCHABLE_STATUSES, DISPATCHING)
+OPEN_STATUSES = (*DISPATCHABLE_STATUSES, Status.DISPATCHING)
 #: The fields the dispatch and its guardrails read; nothing else is fetched.
 DISPATCH_FIELDS = ("Key", "Status", "Playbook", "Deal ID", "Step", "Due Date", QUEUED_AT_FIELD, "Intercept Reason", SENT_AT_FIELD)
 #: A local day starts at most 25 h before now (a daylight-saving day); an hour of margin.

@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo
 
 from clawbot_assets.domain.keys import KEY_SEPARATOR
 from clawbot_assets.domain.playbook import UNREADABLE_FOR_DISPATCH, UNSAFE_TO_RUN, PlaybookValidation
+from clawbot_assets.domain.task_lifecycle import Status
 
-DISPATCHABLE_STATUSES = ("pending", "approved")
+DISPATCHABLE_STATUSES = (Status.PENDING, Status.APPROVED)
 #: A task in one of these has been handed to the queue (or is being handed).
-DISPATCHED_STATUSES = ("dispatching", "queued", "sent")
-DISPATCHING = "dispatching"
+DISPATCHED_STATUSES = (Status.DISPATCHING, Status.QUEUED, Status.SENT)
 QUEUED_AT_FIELD = "Queued At"
 
 
@@ -172,7 +172,7 @@ def plan_dispatch(
         decision = _decide(record, view, by_slug, do_not_contact, history, now)
         plan.decisions.append(decision)
         if decision.outcome == Outcome.DISPATCH and view is not None:
-            history.add(TaskView(**{**view.__dict__, "status": DISPATCHING, "queued_at": now}))
+            history.add(TaskView(**{**view.__dict__, "status": Status.DISPATCHING, "queued_at": now}))
     return plan
 
 

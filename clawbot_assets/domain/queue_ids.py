@@ -40,12 +40,3 @@ def sqs_id(value: str) -> str:
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_HEX_DIGITS]
     return f"{_REFUSED.sub('_', value[:PREFIX_LENGTH])}~{digest}"
 
-
-def dedup_id_for(key: str) -> str:
-    """``MessageDeduplicationId`` for a task Key."""
-    return sqs_id(key)
-
-
-def group_id_for(slug: str) -> str:
-    """``MessageGroupId`` for a playbook slug (or any group name a caller chose)."""
-    return sqs_id(slug)

@@ -206,23 +206,29 @@ def required_resources_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun) 
     to_execute = set(plan.step_keys_to_execute)
     handles = {step.node_handle_id for step in plan.steps if step.key in to_execute}
     op_defs = {op.name: op for op in job.node_defs_snapshot.op_def_snaps}
-    graph_defs = {graph.name: graph for graph in job.node_defs_snapshot.graph_def_snaps}
+    top_level = _node_definitions(job.dep_structure_snapshot)
+    inside_graphs = {graph.name: _node_definitions(graph.dep_structure_snapshot) for graph in job.node_defs_snapshot.graph_def_snaps}
     keys: set[str] = set()
     for handle in handles:
-        definition = _node_def_name(handle, job.dep_structure_snapshot, graph_defs)
+        definition = _node_def_name(handle, top_level, inside_graphs)
         if definition in op_defs:
             keys |= set(op_defs[definition].required_resource_keys)
     return keys
 
 
-def _node_def_name(handle: str, structure, graph_defs) -> str | None:
-    """The definition of the node at ``handle`` ("graph.op" for an op inside a graph)."""
+def _node_definitions(structure) -> dict[str, str]:
+    """Node name -> the name of its definition, for the nodes of one job or graph."""
+    return {node.node_name: node.node_def_name for node in structure.node_invocation_snaps}
+
+
+def _node_def_name(handle: str, top_level: Mapping[str, str], inside_graphs: Mapping[str, Mapping[str, str]]) -> str | None:
+    """The definition of the node at ``handle`` ("graph.op" for an op inside a graph), looked up
+    in ``_node_definitions`` of the job (``top_level``) and of each graph (by graph name)."""
+    nodes: Mapping[str, str] = top_level
     definition = None
     for name in handle.split("."):
-        invocation = next((node for node in structure.node_invocation_snaps if node.node_name == name), None)
-        if invocation is None:
+        definition = nodes.get(name)
+        if definition is None:
             return None
-        definition = invocation.node_def_name
-        if definition in graph_defs:
-            structure = graph_defs[definition].dep_structure_snapshot
+        nodes = inside_graphs.get(definition, {})
     return definition

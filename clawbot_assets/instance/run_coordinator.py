@@ -35,7 +35,6 @@ class ApiTaggingRunCoordinator(dg.QueuedRunCoordinator):
         missing = {key: value for key, value in wanted.items() if run.tags.get(key) != value}
         if missing:
             add_run_tags(self._instance, run.run_id, missing)
-            tagged = self._instance.get_run_by_id(run.run_id)
-            assert tagged is not None
-            context = dg.SubmitRunContext(tagged, context.workspace)
+            # The run as stored now, without reading it back (the queue reads it once after enqueueing).
+            context = dg.SubmitRunContext(run.with_tags({**run.tags, **missing}), context.workspace)
         return super().submit_run(context)

@@ -215,14 +215,14 @@ def _eligible_again(send: _Send, before: str | None) -> str:
 
 
 def _mark_dispatching(ssot: SsotClient, batch: list[_Send], stamp: str) -> tuple[list[_Send], dict[str, str]]:
-    """Mark the fresh tasks ``dispatching`` and re-read the resent ones; keep only those the
-    lifecycle let through (a task a person cancelled meanwhile is not sent)."""
-    fresh = [s for s in batch if s.fresh]
+    """Re-read the round's tasks once, then mark the fresh ones ``dispatching`` from that read and
+    keep the resent ones it still shows ``dispatching``: only those the lifecycle let through go
+    on (a task a person cancelled meanwhile is not sent)."""
+    read = {record["id"]: record.get("fields") or {}
+            for record in ssot.find_by_ids(TASKS_TABLE, [send.task.record_id for send in batch])}
     marked = write_statuses(ssot, Actor.DISPATCH, [
-        StatusChange(s.task.record_id, Status.DISPATCHING, {QUEUED_AT_FIELD: stamp}) for s in fresh])
-    resent = [s for s in batch if not s.fresh]
-    still = {r["id"] for r in ssot.find_by_ids(TASKS_TABLE, [s.task.record_id for s in resent])
-             if effective_status(r.get("fields") or {}) == Status.DISPATCHING} if resent else set()
+        StatusChange(s.task.record_id, Status.DISPATCHING, {QUEUED_AT_FIELD: stamp}) for s in batch if s.fresh], known=read)
+    still = {record_id for record_id, fields in read.items() if effective_status(fields) == Status.DISPATCHING}
     keep = [s for s in batch if (s.task.record_id in marked.written if s.fresh else s.task.record_id in still)]
     return keep, marked.current
 

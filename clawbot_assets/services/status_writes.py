@@ -1,5 +1,9 @@
 """The one way a service writes a task's Status: re-read the records, keep only the moves the
-lifecycle allows from what was re-read, write those (clawbot_assets/domain/task_lifecycle.py)."""
+lifecycle allows from what was re-read, write those (clawbot_assets/domain/task_lifecycle.py).
+
+A caller that has just read the same records, with nothing slow or external since, passes them as
+``known`` and saves the re-read. One that has waited on anything meanwhile (the worker's
+``deliver`` can take seconds, while a person cancels the task) lets the records be re-read."""
 
 from __future__ import annotations
 
@@ -27,13 +31,19 @@ class StatusWrites:
     current: dict[str, str] = field(default_factory=dict)
 
 
-def write_statuses(ssot: SsotClient, actor: str, changes: Sequence[StatusChange]) -> StatusWrites:
-    """Write each change the lifecycle allows from the status re-read now; report the rest."""
+def write_statuses(ssot: SsotClient, actor: str, changes: Sequence[StatusChange],
+                   known: Mapping[str, Mapping[str, Any]] | None = None) -> StatusWrites:
+    """Write each change the lifecycle allows from the status re-read now; report the rest.
+
+    ``known`` (record id -> fields) is the caller's own read of every changed record, made just
+    before with nothing slow or external since: it is judged instead of a re-read, and a record
+    it lacks was not found."""
     result = StatusWrites()
     if not changes:
         return result
-    records = {record["id"]: record.get("fields") or {} for record in
-               ssot.find_by_ids(TASKS_TABLE, [change.record_id for change in changes])}
+    records = known if known is not None else {
+        record["id"]: record.get("fields") or {}
+        for record in ssot.find_by_ids(TASKS_TABLE, [change.record_id for change in changes])}
     updates = []
     for change in changes:
         if change.record_id not in records:

@@ -140,7 +140,8 @@ def _triage(ssot: SsotClient, dlq: QueueClient, queue: QueueClient, report: Tria
     records = {r["fields"].get("Key"): r for r in ssot.find_by_keys(TASKS_TABLE, sorted(keyed))} if keyed else {}
     marked = write_statuses(ssot, Actor.TRIAGE, [
         StatusChange(records[key]["id"], Status.FAILED, {"Last Error": message.reason[:500]})
-        for key, message in keyed.items() if key in records])
+        for key, message in keyed.items() if key in records],
+        known={record["id"]: record.get("fields") or {} for record in records.values()})
     report.marked_failed = [key for key in keyed if key in records and records[key]["id"] in marked.written]
     if not redrive:
         return
@@ -198,7 +199,7 @@ def _make_redrivable(ssot: SsotClient, records: dict, valid: list[TriagedMessage
 
 def _reread_for_resend(dlq: QueueClient, wanted: set[str], left: dict[str, TriagedMessage]) -> list[TriagedMessage]:
     """The move task was refused after the messages were released: read them again to resend."""
-    again = [m for m in read_dlq(dlq, len(wanted) + 10)]
+    again = read_dlq(dlq, len(wanted) + 10)
     for message in again:
         left[message.message_id] = message
     return [m for m in again if m.message_id in wanted]

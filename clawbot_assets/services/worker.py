@@ -8,7 +8,8 @@ It keeps the worker's contract (docs/queue_contract.md):
 - a message is judged by its **task's** status, re-read just before the send: ``queued`` or
   ``dispatching`` is sent, then marked ``sent`` with ``Sent At``; ``sent`` (or ``Sent At``
   present) means already sent, so the copy is deleted unsent; anything else (cancelled,
-  intercepted, failed, pending) is dropped unsent;
+  intercepted, failed, pending) is dropped unsent. The mark re-reads the task rather than reuse
+  the read before the send: a delivery can take seconds, and the status can change meanwhile;
 - no body and no failure of the SSOT or the queue stops the run: a message whose handling
   raised is left for redelivery and reported.
 """

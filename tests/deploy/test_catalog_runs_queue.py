@@ -11,6 +11,7 @@ nothing: what is tested is which runs the queue lets go.
 from __future__ import annotations
 
 import logging
+import sys
 
 import dagster as dg
 import pytest
@@ -139,3 +140,34 @@ def test_a_catalog_run_gets_the_tags_of_the_apis_its_steps_use_and_no_other(work
         run = launch(workspace, IMPLICIT_ASSET_JOB, partition=None, asset=asset)
         assert {tag for tag in (AIRTABLE_RUN_TAG, HUBSPOT_RUN_TAG) if run.tags.get(tag) == "true"} == expected, asset
         assert run.status == dg.DagsterRunStatus.QUEUED
+
+
+@pytest.mark.parametrize("workspace", ["local_instance"], indirect=True)
+def test_the_coordinator_tags_a_run_without_reading_it_back(workspace, monkeypatch):
+    """The coordinator passes on the run it tagged (``with_tags``) rather than reading the whole
+    run back after ``add_run_tags``: while a run is submitted, only Dagster's own code reads it
+    (its enqueue event's handling and the queue's read after enqueueing)."""
+    instance = workspace.instance
+    readers: list[str] = []
+    submitting: list[str] = []
+    read_run, submit_run = instance.get_run_by_id, ApiTaggingRunCoordinator.submit_run
+
+    def counted_read(run_id):
+        if submitting:
+            readers.append(sys._getframe(1).f_globals["__name__"])
+        return read_run(run_id)
+
+    def watched_submit(coordinator, context):
+        submitting.append(context.dagster_run.run_id)
+        try:
+            return submit_run(coordinator, context)
+        finally:
+            submitting.clear()
+
+    monkeypatch.setattr(instance, "get_run_by_id", counted_read)
+    monkeypatch.setattr(ApiTaggingRunCoordinator, "submit_run", watched_submit)
+    run = launch(workspace, IMPLICIT_ASSET_JOB, partition=None, asset="playbooks")
+
+    assert run.tags[AIRTABLE_RUN_TAG] == "true" and run.tags[HUBSPOT_RUN_TAG] == "true"
+    assert run.status == dg.DagsterRunStatus.QUEUED
+    assert readers and all(reader.startswith("dagster") for reader in readers), readers

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from clawbot_assets.demo.data import backlog_records, playbook_records
 from clawbot_assets.domain.keys import compose_key, playbook_slug
-from clawbot_assets.domain.queue_ids import dedup_id_for, group_id_for, sqs_id
+from clawbot_assets.domain.queue_ids import sqs_id
 
 AWS_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 AWS_RULE = re.compile("[" + re.escape(string.ascii_letters + string.digits + AWS_PUNCTUATION) + "]{1,128}")
@@ -34,18 +34,18 @@ def test_a_400_character_playbook_name_and_long_deal_ids_give_ids_sqs_accepts():
     assert len(LONG_NAME) > 400
     key = compose_key(LONG_NAME, "9" * 60, "1", "2026-11-25")
     assert len(key) > 128 and not within_sqs_rules(key)
-    assert within_sqs_rules(dedup_id_for(key)) and within_sqs_rules(group_id_for(playbook_slug(LONG_NAME)))
-    assert dedup_id_for(key).startswith("cold_outbound_very_long_segment_name")  # readable prefix
-    assert dedup_id_for(key) == dedup_id_for(compose_key(LONG_NAME, "9" * 60, "1", "2026-11-25"))  # deterministic
-    assert dedup_id_for(key) != dedup_id_for(compose_key(LONG_NAME, "9" * 59 + "8", "1", "2026-11-25"))
-    assert dedup_id_for(key) != dedup_id_for(compose_key(LONG_NAME, "9" * 60, "1", "2026-11-26"))
+    assert within_sqs_rules(sqs_id(key)) and within_sqs_rules(sqs_id(playbook_slug(LONG_NAME)))
+    assert sqs_id(key).startswith("cold_outbound_very_long_segment_name")  # readable prefix
+    assert sqs_id(key) == sqs_id(compose_key(LONG_NAME, "9" * 60, "1", "2026-11-25"))  # deterministic
+    assert sqs_id(key) != sqs_id(compose_key(LONG_NAME, "9" * 59 + "8", "1", "2026-11-25"))
+    assert sqs_id(key) != sqs_id(compose_key(LONG_NAME, "9" * 60, "1", "2026-11-26"))
 
 
 def test_non_ascii_names_and_raw_values_give_ids_sqs_accepts():
     for name in NON_ASCII_NAMES:
-        assert within_sqs_rules(group_id_for(playbook_slug(name)))
-        assert within_sqs_rules(dedup_id_for(compose_key(name, "123", "1", "2026-11-25")))
-        assert within_sqs_rules(group_id_for(name)) and within_sqs_rules(dedup_id_for(f"{name}|123|1|2026-11-25"))
+        assert within_sqs_rules(sqs_id(playbook_slug(name)))
+        assert within_sqs_rules(sqs_id(compose_key(name, "123", "1", "2026-11-25")))
+        assert within_sqs_rules(sqs_id(name)) and within_sqs_rules(sqs_id(f"{name}|123|1|2026-11-25"))
     for raw in ["", " ", "a b", "tab\there", "new\nline", "é", "\ud800", "x" * 129]:
         assert within_sqs_rules(sqs_id(raw)), raw
 
@@ -53,11 +53,11 @@ def test_non_ascii_names_and_raw_values_give_ids_sqs_accepts():
 def test_every_demo_key_and_slug_is_sent_as_it_is():
     for record in playbook_records():
         slug = playbook_slug(record["fields"]["Name"])
-        assert group_id_for(slug) == slug
+        assert sqs_id(slug) == slug
     for record in backlog_records():
         key = record["fields"].get("Key")
         if key:
-            assert dedup_id_for(key) == key
+            assert sqs_id(key) == key
 
 
 @settings(max_examples=500, deadline=None)
