@@ -1,8 +1,9 @@
 """The CloudFormation template, parsed with its short-form intrinsic functions (``!Ref``,
 ``!GetAtt``, ``!Sub`` ...) turned into their long JSON form, and small helpers to walk it.
 
-PyYAML's safe loader (libyaml's when PyYAML has it: ten times faster) with one multi-constructor for ``!`` tags: no CloudFormation library is
-needed in the project's own venv (cfn-lint lives in ``.venv-infra``).
+PyYAML's safe loader (libyaml's when PyYAML has it: ten times faster) with one
+multi-constructor for ``!`` tags: no CloudFormation library is needed in the project's own venv
+(cfn-lint lives in ``.venv-infra``). Parsed once per process; each caller gets its own copy.
 """
 
 from __future__ import annotations
