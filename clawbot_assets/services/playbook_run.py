@@ -73,7 +73,9 @@ class PlaybookRunReport:
             "appeared_meanwhile": self.appeared_meanwhile,
             "repaired": self.repaired,
             "awaiting_status": self.awaiting_status,
-            "intercepted_do_not_contact": self.do_not_contact,
+            "do_not_contact_deals": self.do_not_contact,
+            # Tasks this run created already intercepted: a rerun of the same due date creates none.
+            "intercepted_do_not_contact": len(self.intercepted_keys),
             "ssot_requests": self.ssot_requests,
             "crm_requests": self.crm_requests,
             AIRTABLE_429S: self.airtable_429s,
