@@ -1,9 +1,10 @@
-"""``python -m clawbot_assets.demo seed|reset|shadow-week [slug]``.
+"""``python -m clawbot_assets.demo seed|reset|shadow-week [slug]|rehearse``.
 
 ``seed`` seeds the embedded backend if it never was (it also happens on first use);
 ``reset`` puts the demo back as it was first seeded, discarding local changes;
-``shadow-week`` simulates a week of shadow mode for one playbook on the instance in
-``DAGSTER_HOME`` (``demo/shadow_week.py``), after which its ``cutover_readiness`` check passes;
+``shadow-week`` simulates shadow mode for one playbook on the instance in ``DAGSTER_HOME``
+(``demo/shadow_week.py``): the last 15 days, enough for a daily and a weekly cron, after which
+its ``cutover_readiness`` check passes;
 ``rehearse`` walks the whole migration on the demo, step by step, each proven, and writes the
 post-mortem into ``$CLAWBOT_DATA_DIR/rehearsal/`` (``demo/rehearsal.py``, docs/cutover.md).
 """

@@ -24,6 +24,9 @@ from clawbot_assets.resources.ssot import LocalSsotResource
 from clawbot_assets.services.playbook_run import load_playbook
 
 DEFAULT_PLAYBOOK = "renewal_reminder_30_days"
+#: Simulated shadow days: a week of daily ticks, and two ticks a week apart for a playbook that
+#: fires weekly (what cutover_readiness requires, docs/cutover.md step 2).
+SHADOW_DAYS = 2 * CLEAN_DAYS_REQUIRED + 1
 
 
 def put_in_shadow(ssot: SsotClient, slug: str) -> None:
@@ -57,7 +60,7 @@ def simulate_shadow_week(
     instance: dg.DagsterInstance,
     slug: str | Sequence[str],
     now: dt.datetime | None = None,
-    days: int = CLEAN_DAYS_REQUIRED + 1,
+    days: int = SHADOW_DAYS,
 ) -> dg.ExecuteInProcessResult:
     """Shadows ``slug`` (one playbook or several) over the last ``days`` days, then materialises
     ``cutover_readiness`` once. Each tick goes through the playbook's schedule when ``defs`` has

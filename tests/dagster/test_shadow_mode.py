@@ -93,6 +93,13 @@ def test_the_cutover_check_passes_once_a_shadow_week_is_simulated(local_resource
     assert row.data["ready"] and row.data["clean_days"] >= 7
 
 
+def test_a_simulated_shadow_period_is_enough_for_a_weekly_playbook_too(local_resources, instance):
+    """``shadow-week stale_deal_nudge``: a weekly cron needs two ticks a week apart."""
+    result = simulate_shadow_week(defs_for(local_resources), instance, "stale_deal_nudge")
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed and check.metadata["ready"].value == ["Stale Deal Nudge"]
+
+
 def test_a_manual_shadow_run_records_no_plan_to_compare(local_resources, instance):
     defs = defs_for(local_resources)
     put_in_shadow(local_resources["ssot"].client(), SLUG)
