@@ -169,6 +169,9 @@ def _judge_not_queued(env, state, exit_codes):
         after = env.task(message.record_id)
         if after.get("Status") != state["before"][label].get("Status"):
             failures.append(f"a {label} task was changed to {after.get('Status')!r}")
+    if env.bodies(env.queue) or env.bodies(env.dead_letter):
+        # Left, they reach the DLQ and triage marks their tasks failed.
+        failures.append("messages of tasks not queued were not deleted")
     return failures
 
 
@@ -182,5 +185,5 @@ SCENARIOS = [
     Scenario("leaves_poison_for_the_dlq", "malformed JSON, a lone surrogate, deep nesting, a wrong schema or types "
              "reach the DLQ and the worker does not crash", _seed_poison, _judge_poison),
     Scenario("never_sends_a_task_not_queued", "pending, approved, failed, intercepted, cancelled and sent tasks are "
-             "never sent, whatever their message", _seed_not_queued, _judge_not_queued),
+             "never sent, whatever their message, and their messages are deleted", _seed_not_queued, _judge_not_queued),
 ]

@@ -84,6 +84,25 @@ def _deletes_what_it_cannot_read(variables: Mapping[str, str]) -> int:
     return 0
 
 
+def _leaves_what_it_does_not_send(variables: Mapping[str, str]) -> int:
+    """Sends only queued tasks, but deletes only the messages it sent."""
+    ssot, queue = backend(variables)
+    deliver = recorder(variables[DELIVERIES])
+    for message in queue.receive(10, visibility_timeout=30):
+        try:
+            task = parse_message(message.body, variables[CLAWBOT_PASSWORD])
+        except ValueError:
+            continue
+        status = effective_status(ssot.find_by_ids(TASKS_TABLE, [task.record_id])[0]["fields"])
+        if status in SENDABLE:
+            deliver(task)
+            ssot.update(TASKS_TABLE, [(task.record_id, {"Status": Status.SENT, SENT_AT_FIELD: "2026-11-25T14:00:00+00:00"})])
+            queue.delete(message.receipt_handle)
+        elif status == Status.SENT:
+            queue.delete(message.receipt_handle)
+    return 0
+
+
 def _crashes_on_poison(variables: Mapping[str, str]) -> int:
     ssot, queue = backend(variables)
     for message in queue.receive(10, visibility_timeout=30):
@@ -112,6 +131,12 @@ def test_a_worker_that_deletes_unreadable_messages_fails_the_dlq_scenarios():
     failed = _failed(run_kit(_deletes_what_it_cannot_read))
     assert set(failed) == {"refuses_unsigned_and_forged", "leaves_poison_for_the_dlq"}
     assert any("did not reach the DLQ" in reason for reason in failed["leaves_poison_for_the_dlq"])
+
+
+def test_a_worker_that_leaves_the_messages_of_tasks_not_queued_fails_that_scenario():
+    failed = _failed(run_kit(_leaves_what_it_does_not_send))
+    assert set(failed) == {"never_sends_a_task_not_queued"}
+    assert failed["never_sends_a_task_not_queued"] == ["messages of tasks not queued were not deleted"]
 
 
 def test_a_worker_that_crashes_on_poison_fails_the_poison_scenario():
