@@ -30,6 +30,10 @@ import sys
 HEARTBEAT_NAMESPACE = "ClawBot/Dagster"
 HEARTBEAT_METRIC = "DaemonHeartbeat"
 LIVENESS_TIMEOUT_SECONDS = 20
+#: The heartbeat's share of the task's 25 s health check, beside the liveness check's 20 s: one
+#: attempt, 2 s to connect and 2 s to read. boto3's defaults (60 s each, retried) would outlast
+#: the check, and ECS would replace a live daemon because CloudWatch was slow.
+HEARTBEAT_CLIENT_CONFIG = {"connect_timeout": 2, "read_timeout": 2, "retries": {"total_max_attempts": 1}}
 
 
 def code_server_problem(port: int, host: str = "127.0.0.1") -> str | None:
@@ -76,8 +80,9 @@ def publish_heartbeat() -> None:
     if os.environ.get("CLAWBOT_METRICS") != "cloudwatch":
         return
     import boto3
+    from botocore.config import Config
 
-    boto3.client("cloudwatch").put_metric_data(
+    boto3.client("cloudwatch", config=Config(**HEARTBEAT_CLIENT_CONFIG)).put_metric_data(
         Namespace=HEARTBEAT_NAMESPACE, MetricData=[{"MetricName": HEARTBEAT_METRIC, "Value": 1.0, "Unit": "Count"}]
     )
 

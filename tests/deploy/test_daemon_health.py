@@ -81,3 +81,25 @@ def test_a_live_daemon_is_healthy_and_beats_a_stale_one_is_not(daemon_home, clou
     beat(daemon_home, seconds_ago=3600)
     assert healthcheck.main(["daemon"]) == 1
     assert heartbeats(cloudwatch) == 2, "a stale daemon publishes nothing, so the alarm fires"
+
+
+def test_a_cloudwatch_that_never_answers_costs_the_heartbeat_seconds_not_the_health_check(monkeypatch):
+    """The heartbeat gets one attempt with short timeouts: against an endpoint that accepts and
+    never answers it gives up well inside the task's 25 s check (boto3's defaults wait 60 s, then retry)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    monkeypatch.setenv("CLAWBOT_METRICS", "cloudwatch")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    started = time.monotonic()
+    try:
+        with pytest.raises(Exception, match="(?i)read timeout"):
+            healthcheck.publish_heartbeat()
+    finally:
+        listener.close()
+    assert time.monotonic() - started < 25 - healthcheck.LIVENESS_TIMEOUT_SECONDS
