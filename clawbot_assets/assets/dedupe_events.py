@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 import dagster as dg
 
-from clawbot_assets.assets.event_metadata import metadata_value
+from clawbot_assets.assets.event_metadata import all_records, metadata_value
 from clawbot_assets.domain.dedupe_history import DedupeHistory, DedupeRun
 from clawbot_assets.names import TASK_QUEUE_SALES
 from clawbot_assets.services.dedupe_runner import DedupeReport
@@ -85,13 +85,7 @@ def read_history(instance: dg.DagsterInstance, now: dt.datetime | None = None) -
     )
     events = []
     for fetch, kind in ((instance.fetch_materializations, "committed"), (instance.fetch_observations, "observed")):
-        cursor = None
-        while True:
-            page = fetch(records_filter, limit=500, cursor=cursor, ascending=True)
-            events += [(record.storage_id, kind, record) for record in page.records]
-            if not page.has_more:
-                break
-            cursor = page.cursor
+        events += [(record.storage_id, kind, record) for record in all_records(fetch, records_filter)]
     history = DedupeHistory()
     for _storage_id, kind, record in sorted(events, key=lambda event: event[0]):
         event = record.asset_materialization if kind == "committed" else record.asset_observation

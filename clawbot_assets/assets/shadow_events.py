@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from clawbot_assets.assets.event_metadata import metadata_value
+from clawbot_assets.assets.event_metadata import all_records, metadata_value
 from clawbot_assets.domain.shadow import LOOKBACK, ShadowDiff, ShadowHistory, ShadowPlan
 from clawbot_assets.names import PLAYBOOK_TASKS
 
@@ -59,29 +59,25 @@ def _utc(text: str) -> dt.datetime:
 def read_shadow_history(instance: dg.DagsterInstance, now: dt.datetime) -> ShadowHistory:
     """Every shadow plan and diff of the last ``LOOKBACK``, folded oldest first."""
     records_filter = dg.AssetRecordsFilter(asset_key=ASSET_KEY, after_timestamp=(now - LOOKBACK).timestamp())
-    history, cursor = ShadowHistory(), None
-    while True:
-        page = instance.fetch_observations(records_filter, limit=500, cursor=cursor, ascending=True)
-        for record in page.records:
-            observation = record.asset_observation
-            metadata = observation.metadata if observation else {}
-            phase, slug = metadata_value(metadata, PHASE), observation.partition if observation else None
-            if phase not in (PLAN, DIFF) or not slug:
-                continue
-            tick, due = _utc(str(metadata_value(metadata, _TICK))), dt.date.fromisoformat(str(metadata_value(metadata, _DUE)))
-            if phase == PLAN:
-                history.add_plan(ShadowPlan(slug, tick, due, dict(metadata_value(metadata, _TASKS, {}))))
-            else:
-                history.add_diff(ShadowDiff(
-                    slug=slug,
-                    tick=tick,
-                    due_date=due,
-                    missing=tuple(metadata_value(metadata, _MISSING, [])),
-                    extra=tuple(metadata_value(metadata, _EXTRA, [])),
-                    different=dict(metadata_value(metadata, _DIFFERENT, {})),
-                    n8n_duplicates={key: tuple(ids) for key, ids in metadata_value(metadata, _DUPLICATES, {}).items()},
-                    compared_tasks=int(metadata_value(metadata, "compared_tasks", 0)),
-                ))
-        if not page.has_more:
-            return history
-        cursor = page.cursor
+    history = ShadowHistory()
+    for record in all_records(instance.fetch_observations, records_filter):
+        observation = record.asset_observation
+        metadata = observation.metadata if observation else {}
+        phase, slug = metadata_value(metadata, PHASE), observation.partition if observation else None
+        if phase not in (PLAN, DIFF) or not slug:
+            continue
+        tick, due = _utc(str(metadata_value(metadata, _TICK))), dt.date.fromisoformat(str(metadata_value(metadata, _DUE)))
+        if phase == PLAN:
+            history.add_plan(ShadowPlan(slug, tick, due, dict(metadata_value(metadata, _TASKS, {}))))
+        else:
+            history.add_diff(ShadowDiff(
+                slug=slug,
+                tick=tick,
+                due_date=due,
+                missing=tuple(metadata_value(metadata, _MISSING, [])),
+                extra=tuple(metadata_value(metadata, _EXTRA, [])),
+                different=dict(metadata_value(metadata, _DIFFERENT, {})),
+                n8n_duplicates={key: tuple(ids) for key, ids in metadata_value(metadata, _DUPLICATES, {}).items()},
+                compared_tasks=int(metadata_value(metadata, "compared_tasks", 0)),
+            ))
+    return history

@@ -24,6 +24,7 @@ import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE
 from clawbot_assets.assets.audit_facts import gather_audit
+from clawbot_assets.assets.event_metadata import table_rows
 from clawbot_assets.definitions import build_defs
 from clawbot_assets.demo import n8n_export
 from clawbot_assets.demo.shadow_week import SHADOW_DAYS, put_in_shadow, simulate_shadow_week
@@ -372,11 +373,6 @@ def op_output_metadata(result: dg.ExecuteInProcessResult) -> dict:
         if event.is_successful_output and event.step_output_data.metadata:
             return {name: value.value for name, value in event.step_output_data.metadata.items()}
     return {}
-
-
-def table_rows(metadata: Mapping, name: str) -> list[dict]:
-    table = metadata.get(name)
-    return [dict(record.data) for record in getattr(table, "records", None) or []]
 
 
 def checks_of(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:

@@ -1,7 +1,8 @@
 """A schedule's tick at a simulated time, played in process: the schedule is evaluated as the
 daemon evaluates it (``scheduled_execution_time`` is the simulated tick), and each run it requests
-is executed with the request's partition and tags, plus the tag the daemon adds. Used by the
-demo's shadow week and rehearsal, where waiting for the real clock is not an option."""
+is executed with the request's partition and tags, plus the tag the daemon adds. Unlike the
+daemon, playing the same tick twice runs it twice (the daemon skips a repeated ``run_key``).
+Used by the demo's shadow week and rehearsal, where waiting for the real clock is not an option."""
 
 from __future__ import annotations
 

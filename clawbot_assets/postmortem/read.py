@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 import dagster as dg
 
 from clawbot_assets.adapters.ssot import PLAYBOOKS_TABLE, SsotClient
-from clawbot_assets.assets.event_metadata import metadata_value
+from clawbot_assets.assets.event_metadata import all_records, metadata_value, table_rows
 from clawbot_assets.assets.shadow_events import DIFF, PHASE, PLAN
 from clawbot_assets.domain.keys import KeyFieldError, playbook_slug
 from clawbot_assets.domain.playbook import validate_playbooks
@@ -65,22 +65,13 @@ SOURCES = {
     "`steady_state_requests`, `steady_state_share`",
 }
 
-_PAGE = 500
-
 
 def _when(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
 
 
 def _events(fetch: Callable[..., Any], asset: str, since: dt.datetime) -> list:
-    records_filter = dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), after_timestamp=since.timestamp())
-    found, cursor = [], None
-    while True:
-        page = fetch(records_filter, limit=_PAGE, cursor=cursor, ascending=True)
-        found += page.records
-        if not page.has_more:
-            return found
-        cursor = page.cursor
+    return all_records(fetch, dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), after_timestamp=since.timestamp()))
 
 
 def _metadata(record) -> Mapping[str, Any]:
@@ -100,11 +91,6 @@ def _float(metadata: Mapping[str, Any], name: str) -> float | None:
 
 def _numbers(metadata: Mapping[str, Any]) -> dict[str, float]:
     return {name: value for name in metadata if (value := _float(metadata, name)) is not None}
-
-
-def _table_rows(metadata: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
-    table = metadata_value(metadata, name)
-    return [row.data for row in getattr(table, "records", None) or []]
 
 
 def _slug(name: Any) -> str | None:
@@ -150,13 +136,13 @@ def _shadow(record) -> ShadowEvent | None:
 
 
 def _audit(record) -> AuditSnapshot | None:
-    rows = _table_rows(_metadata(record), "audit")
+    rows = table_rows(_metadata(record), "audit")
     schedulers = {slug: str(row.get("scheduler", "")) for row in rows if (slug := _slug(row.get("playbook")))}
     return AuditSnapshot(_when(record.timestamp), schedulers) if schedulers else None
 
 
 def _readiness(record) -> ReadinessSnapshot:
-    rows = _table_rows(_metadata(record), "readiness")
+    rows = table_rows(_metadata(record), "readiness")
     ready = frozenset(slug for row in rows if row.get("ready") is True and (slug := _slug(row.get("playbook"))))
     return ReadinessSnapshot(_when(record.timestamp), ready)
 
