@@ -142,6 +142,35 @@ def _judge_redelivery(env, state, exit_codes):
     return failures
 
 
+def _seed_judged_by_the_task(env):
+    """A ``dispatching`` task (its run stopped between the send and the ``queued`` mark) and a
+    ``queued`` task whose valid signed message carries another Key (a stale message)."""
+    dispatching = _task_with_message(env, "9100000051", Status.DISPATCHING)
+    stale = _task_with_message(env, "9100000052")
+    other_key = task_message(f"{SLUG}|9100000052|1|2026-11-18", stale.record_id, "Conformance", "9100000052", "1",
+                             "2026-11-18", "email", dt.datetime(2026, 11, 18, 14, tzinfo=dt.timezone.utc))
+    sent_body = dispatching.encode(KIT_PASSWORD)
+    env.send(sent_body, dispatching.key, group_id=f"{SLUG}-9100000051")
+    env.send(other_key.encode(KIT_PASSWORD), other_key.key, group_id=f"{SLUG}-9100000052")
+    return {"dispatching": dispatching.record_id, "stale": stale.record_id, "sent_body": sent_body}
+
+
+def _judge_judged_by_the_task(env, state, exit_codes):
+    failures = _crashed(exit_codes)
+    if (count := _contacted(env, "9100000051")) != 1:
+        failures.append(f"a dispatching task with a signed message was delivered {count} times, not once")
+    task = env.task(state["dispatching"])
+    if task.get("Status") != Status.SENT or not task.get(SENT_AT_FIELD):
+        failures.append(f"after the delivery the dispatching task is {task.get('Status')!r}, not sent with Sent At")
+    if state["sent_body"] in env.bodies(env.queue) + env.bodies(env.dead_letter):
+        failures.append("the dispatching task's message was not deleted")
+    if count := _contacted(env, "9100000052"):
+        failures.append(f"a message whose Key is not its task's was sent {count} times")
+    if (status := env.task(state["stale"]).get("Status")) != Status.QUEUED:
+        failures.append(f"the task a stale message names was changed to {status!r}")
+    return failures
+
+
 NOT_QUEUED = {
     Status.PENDING: "9100000041", Status.APPROVED: "9100000042", Status.FAILED: "9100000043",
     Status.INTERCEPTED: "9100000044", Status.CANCELLED: "9100000045", Status.SENT: "9100000046",
@@ -184,6 +213,8 @@ SCENARIOS = [
              "after a crash) contacts the deal once", _seed_redelivery, _judge_redelivery, _redeliver),
     Scenario("leaves_poison_for_the_dlq", "malformed JSON, a lone surrogate, deep nesting, a wrong schema or types "
              "reach the DLQ and the worker does not crash", _seed_poison, _judge_poison),
+    Scenario("judges_by_the_task", "a dispatching task is sent like a queued one; a message whose Key is not its "
+             "task's is not sent", _seed_judged_by_the_task, _judge_judged_by_the_task),
     Scenario("never_sends_a_task_not_queued", "pending, approved, failed, intercepted, cancelled and sent tasks are "
              "never sent, whatever their message, and their messages are deleted", _seed_not_queued, _judge_not_queued),
 ]

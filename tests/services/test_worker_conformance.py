@@ -33,7 +33,7 @@ def test_the_reference_worker_passes_every_scenario_through_the_command_line():
     done = subprocess.run([sys.executable, "-m", "clawbot_assets.worker_conformance"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("PASS ") == 5 and "FAIL" not in done.stdout
+    assert done.stdout.count("PASS ") == 6 and "FAIL" not in done.stdout
 
 
 def test_a_failing_worker_command_makes_the_kit_exit_non_zero_with_the_reasons(tmp_path):
@@ -85,7 +85,7 @@ def _deletes_what_it_cannot_read(variables: Mapping[str, str]) -> int:
 
 
 def _leaves_what_it_does_not_send(variables: Mapping[str, str]) -> int:
-    """Sends only queued tasks, but deletes only the messages it sent."""
+    """Sends only queued tasks of the message's Key, but deletes only the messages it sent."""
     ssot, queue = backend(variables)
     deliver = recorder(variables[DELIVERIES])
     for message in queue.receive(10, visibility_timeout=30):
@@ -93,7 +93,10 @@ def _leaves_what_it_does_not_send(variables: Mapping[str, str]) -> int:
             task = parse_message(message.body, variables[CLAWBOT_PASSWORD])
         except ValueError:
             continue
-        status = effective_status(ssot.find_by_ids(TASKS_TABLE, [task.record_id])[0]["fields"])
+        fields = ssot.find_by_ids(TASKS_TABLE, [task.record_id])[0]["fields"]
+        if fields.get("Key") != task.key:
+            continue
+        status = effective_status(fields)
         if status in SENDABLE:
             deliver(task)
             ssot.update(TASKS_TABLE, [(task.record_id, {"Status": Status.SENT, SENT_AT_FIELD: "2026-11-25T14:00:00+00:00"})])
@@ -122,14 +125,16 @@ def test_a_worker_that_ignores_signatures_fails_the_refusal_scenario():
 
 def test_a_worker_that_sends_without_checking_status_fails_not_queued_and_redelivery():
     failed = _failed(run_kit(_sends_without_checking_status))
-    assert set(failed) == {"never_sends_a_task_not_queued", "sends_once_under_redelivery"}
+    assert set(failed) == {"never_sends_a_task_not_queued", "sends_once_under_redelivery", "judges_by_the_task"}
     assert any("a pending task was sent 1 times" in reason for reason in failed["never_sends_a_task_not_queued"])
     assert any("contacted 3 times, not once" in reason for reason in failed["sends_once_under_redelivery"])
 
 
 def test_a_worker_that_deletes_unreadable_messages_fails_the_dlq_scenarios():
     failed = _failed(run_kit(_deletes_what_it_cannot_read))
-    assert set(failed) == {"refuses_unsigned_and_forged", "leaves_poison_for_the_dlq"}
+    assert set(failed) == {"refuses_unsigned_and_forged", "leaves_poison_for_the_dlq", "judges_by_the_task"}
+    assert failed["judges_by_the_task"] == ["a message whose Key is not its task's was sent 1 times",
+                                            "the task a stale message names was changed to 'sent'"]
     assert any("did not reach the DLQ" in reason for reason in failed["leaves_poison_for_the_dlq"])
 
 
@@ -174,7 +179,7 @@ def test_on_sqs_and_airtable_the_reference_worker_passes_and_a_status_blind_work
     fake_credentials(monkeypatch)
     assert _failed(run_kit(run_reference_worker, backend="aws-airtable")) == {}
     failed = _failed(run_kit(_sends_without_checking_status, backend="aws-airtable"))
-    assert set(failed) == {"never_sends_a_task_not_queued", "sends_once_under_redelivery"}
+    assert set(failed) == {"never_sends_a_task_not_queued", "sends_once_under_redelivery", "judges_by_the_task"}
     assert any("contacted 3 times, not once" in reason for reason in failed["sends_once_under_redelivery"])
 
 
