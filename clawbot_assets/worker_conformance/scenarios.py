@@ -45,20 +45,26 @@ class Scenario:
 
 def _seed_sendable(env):
     message = _task_with_message(env, "9100000001")
-    env.send(message.encode(KIT_PASSWORD), message.key)
-    return {"record_id": message.record_id}
+    body = message.encode(KIT_PASSWORD)
+    env.send(body, message.key)
+    return {"record_id": message.record_id, "body": body}
+
+
+def _sent_once(env, deal_id: str, record_id: str, body: str, what: str) -> list[str]:
+    """Why ``what`` (a task and its signed ``body``) was not delivered once, marked sent and deleted."""
+    failures = []
+    if (count := _contacted(env, deal_id)) != 1:
+        failures.append(f"{what} with a signed message was delivered {count} times, not once")
+    task = env.task(record_id)
+    if task.get("Status") != Status.SENT or not task.get(SENT_AT_FIELD):
+        failures.append(f"after the delivery {what} is {task.get('Status')!r} with Sent At {task.get(SENT_AT_FIELD)!r}, not sent with Sent At")
+    if body in env.bodies(env.queue) + env.bodies(env.dead_letter):
+        failures.append(f"the message of {what} was not deleted")
+    return failures
 
 
 def _judge_sendable(env, state, exit_codes):
-    failures = _crashed(exit_codes)
-    if (count := _contacted(env, "9100000001")) != 1:
-        failures.append(f"a queued task with a signed message was delivered {count} times, not once")
-    task = env.task(state["record_id"])
-    if task.get("Status") != Status.SENT or not task.get(SENT_AT_FIELD):
-        failures.append(f"after the delivery the task is {task.get('Status')!r} with Sent At {task.get(SENT_AT_FIELD)!r}, not sent with Sent At")
-    if env.bodies(env.queue) or env.bodies(env.dead_letter):
-        failures.append("the handled message was not deleted")
-    return failures
+    return _crashed(exit_codes) + _sent_once(env, "9100000001", state["record_id"], state["body"], "a queued task")
 
 
 def _seed_refused(env):
@@ -156,14 +162,7 @@ def _seed_judged_by_the_task(env):
 
 
 def _judge_judged_by_the_task(env, state, exit_codes):
-    failures = _crashed(exit_codes)
-    if (count := _contacted(env, "9100000051")) != 1:
-        failures.append(f"a dispatching task with a signed message was delivered {count} times, not once")
-    task = env.task(state["dispatching"])
-    if task.get("Status") != Status.SENT or not task.get(SENT_AT_FIELD):
-        failures.append(f"after the delivery the dispatching task is {task.get('Status')!r}, not sent with Sent At")
-    if state["sent_body"] in env.bodies(env.queue) + env.bodies(env.dead_letter):
-        failures.append("the dispatching task's message was not deleted")
+    failures = _crashed(exit_codes) + _sent_once(env, "9100000051", state["dispatching"], state["sent_body"], "a dispatching task")
     if count := _contacted(env, "9100000052"):
         failures.append(f"a message whose Key is not its task's was sent {count} times")
     if (status := env.task(state["stale"]).get("Status")) != Status.QUEUED:
