@@ -70,6 +70,14 @@ def test_the_daemon_and_code_server_set_the_shared_limiter_and_the_dedupe_archiv
         assert {"DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"} <= set(secrets(logical_id)), logical_id
 
 
+def test_alerts_in_production_link_runbooks_from_a_stack_parameter():
+    """The daemon (and the runs it launches with its container's environment) and the code server
+    (sensors) send alerts; both prefix runbook paths with the RunbookBaseUrl parameter."""
+    assert TEMPLATE["Parameters"]["RunbookBaseUrl"]["Default"] == ""
+    for logical_id in APPLICATION_CONTAINERS:
+        assert environment(logical_id)["CLAWBOT_RUNBOOK_BASE_URL"] == {"Ref": "RunbookBaseUrl"}, logical_id
+
+
 #: Task definitions that load the Dagster instance (the worker does not).
 DAGSTER_CONTAINERS = ("WebserverTaskDefinition", *APPLICATION_CONTAINERS)
 
