@@ -83,3 +83,12 @@ def test_alarms_on_aws_metrics_cover_queue_dlq_alb_database_services_and_the_dae
     ((name, _),) = watched[dashboards.HEARTBEAT]
     (heartbeat,) = [a for a in alarms() if a["AlarmName"] == name]
     assert heartbeat["TreatMissingData"] == "breaching", "no heartbeat at all is the failure it exists for"
+
+
+def test_the_stack_creates_the_generated_dashboard_for_its_own_queue():
+    """The dashboard is a resource of the stack (not a manual PutDashboard), its body the
+    generator's, with the region and the task queue's name filled in by CloudFormation."""
+    ((_, dashboard),) = list(resources_of_type(load_template(), "AWS::CloudWatch::Dashboard"))
+    body, variables = dashboard["DashboardBody"]["Fn::Sub"]
+    assert json.loads(body) == dashboards.cloudwatch_dashboard()
+    assert variables == {"QueueName": {"Fn::GetAtt": ["TaskQueue", "QueueName"]}}
