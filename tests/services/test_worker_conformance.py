@@ -53,16 +53,25 @@ def _ignores_signatures(variables: Mapping[str, str]) -> int:
     return 0
 
 
+def _signed_messages(queue, variables: Mapping[str, str]):
+    """The received messages whose signature holds, with their tasks; the others are skipped."""
+    for message in queue.receive(10, visibility_timeout=30):
+        try:
+            yield message, parse_message(message.body, variables[CLAWBOT_PASSWORD])
+        except ValueError:
+            continue
+
+
+def _send_and_mark(ssot, deliver, task) -> None:
+    deliver(task)
+    ssot.update(TASKS_TABLE, [(task.record_id, {"Status": Status.SENT, SENT_AT_FIELD: "2026-11-25T14:00:00+00:00"})])
+
+
 def _sends_without_checking_status(variables: Mapping[str, str]) -> int:
     ssot, queue = backend(variables)
     deliver = recorder(variables[DELIVERIES])
-    for message in queue.receive(10, visibility_timeout=30):
-        try:
-            task = parse_message(message.body, variables[CLAWBOT_PASSWORD])
-        except ValueError:
-            continue
-        deliver(task)
-        ssot.update(TASKS_TABLE, [(task.record_id, {"Status": Status.SENT, SENT_AT_FIELD: "2026-11-25T14:00:00+00:00"})])
+    for message, task in _signed_messages(queue, variables):
+        _send_and_mark(ssot, deliver, task)
         queue.delete(message.receipt_handle)
     return 0
 
@@ -75,8 +84,7 @@ def _deletes_what_it_cannot_read(variables: Mapping[str, str]) -> int:
         try:
             task = parse_message(message.body, variables[CLAWBOT_PASSWORD])
             if effective_status(ssot.find_by_ids(TASKS_TABLE, [task.record_id])[0]["fields"]) in SENDABLE:
-                deliver(task)
-                ssot.update(TASKS_TABLE, [(task.record_id, {"Status": Status.SENT, SENT_AT_FIELD: "2026-11-25T14:00:00+00:00"})])
+                _send_and_mark(ssot, deliver, task)
         except ValueError:
             pass
         finally:
@@ -88,18 +96,13 @@ def _leaves_what_it_does_not_send(variables: Mapping[str, str]) -> int:
     """Sends only queued tasks of the message's Key, but deletes only the messages it sent."""
     ssot, queue = backend(variables)
     deliver = recorder(variables[DELIVERIES])
-    for message in queue.receive(10, visibility_timeout=30):
-        try:
-            task = parse_message(message.body, variables[CLAWBOT_PASSWORD])
-        except ValueError:
-            continue
+    for message, task in _signed_messages(queue, variables):
         fields = ssot.find_by_ids(TASKS_TABLE, [task.record_id])[0]["fields"]
         if fields.get("Key") != task.key:
             continue
         status = effective_status(fields)
         if status in SENDABLE:
-            deliver(task)
-            ssot.update(TASKS_TABLE, [(task.record_id, {"Status": Status.SENT, SENT_AT_FIELD: "2026-11-25T14:00:00+00:00"})])
+            _send_and_mark(ssot, deliver, task)
             queue.delete(message.receipt_handle)
         elif status == Status.SENT:
             queue.delete(message.receipt_handle)
